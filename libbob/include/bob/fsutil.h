@@ -1,0 +1,35 @@
+// File helpers that never leave a half-written file behind.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace bob::fs {
+
+// Reads a whole file, or standard input for "-". Throws Error(usage) naming the path on failure.
+// max_bytes bounds memory for hostile input.
+std::string read_file(const std::string& path, std::size_t max_bytes = 256u << 20);
+
+// Writes bytes to path atomically: a temporary file in the same directory is written, flushed to
+// disk and renamed over the target, so readers see either the old file or the whole new one.
+// "-" writes to standard output.
+void write_file_atomic(const std::string& path, std::string_view bytes, unsigned mode = 0644);
+
+// A private temporary directory removed with everything in it when the object dies.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix = "bob");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  // Stops the destructor from deleting the directory (for debugging a failed run).
+  void keep() { keep_ = true; }
+
+ private:
+  std::filesystem::path path_;
+  bool keep_ = false;
+};
+
+}  // namespace bob::fs

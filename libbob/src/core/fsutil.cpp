@@ -1,0 +1,114 @@
+#include "bob/fsutil.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+#include <random>
+
+#include "bob/error.h"
+
+namespace bob::fs {
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+std::string read_fd(int fd, const std::string& name, std::size_t max_bytes) {
+  std::string out;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(Exit::usage, name + ": cannot read: " + errno_text());
+    if (n == 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+    if (out.size() > max_bytes) {
+      fail(Exit::usage, name + ": larger than the limit of " + std::to_string(max_bytes) +
+                            " bytes", "is this really the file you meant?");
+    }
+  }
+  return out;
+}
+
+void write_all(int fd, std::string_view bytes, const std::string& name) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(Exit::usage, name + ": cannot write: " + errno_text());
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::string random_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s(10, 'x');
+  for (auto& c : s) c = alphabet[rng() % (sizeof alphabet - 1)];
+  return s;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path, std::size_t max_bytes) {
+  if (path == "-") return read_fd(STDIN_FILENO, "<stdin>", max_bytes);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(Exit::usage, path + ": cannot open: " + errno_text());
+  try {
+    std::string out = read_fd(fd, path, max_bytes);
+    ::close(fd);
+    return out;
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+}
+
+void write_file_atomic(const std::string& path, std::string_view bytes, unsigned mode) {
+  if (path == "-") {
+    write_all(STDOUT_FILENO, bytes, "<stdout>");
+    return;
+  }
+  std::filesystem::path target(path);
+  std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  std::string temp = (dir / ("." + target.filename().string() + ".tmp-" + random_suffix()))
+                         .string();
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) fail(Exit::usage, path + ": cannot create: " + errno_text());
+  try {
+    write_all(fd, bytes, path);
+    if (::fsync(fd) != 0) fail(Exit::usage, path + ": cannot flush: " + errno_text());
+    if (::close(fd) != 0) {
+      fd = -1;
+      fail(Exit::usage, path + ": cannot close: " + errno_text());
+    }
+    fd = -1;
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      fail(Exit::usage, path + ": cannot rename into place: " + errno_text());
+    }
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(temp.c_str());
+    throw;
+  }
+}
+
+TempDir::TempDir(std::string_view prefix) {
+  std::filesystem::path base = std::filesystem::temp_directory_path();
+  std::string pattern = (base / (std::string(prefix) + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    fail(Exit::usage, "cannot create a temporary directory under " + base.string() + ": " +
+                          errno_text());
+  }
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  if (keep_) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+}  // namespace bob::fs

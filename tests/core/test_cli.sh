@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The CLI conventions: --version, --help, unknown commands and exit codes.
+set -u
+fails=0
+check() { if [ "$2" != "$3" ]; then echo "FAIL $1: expected [$3], got [$2]"; fails=$((fails+1)); else echo "ok $1"; fi; }
+out=$("$BOB" --version); check "--version prints the version" "$out" "bob $(grep -m1 "version :" "$BOB_SOURCE_ROOT/meson.build" | sed "s/.*'\(.*\)'.*/\1/")"
+"$BOB" --help >/dev/null; check "--help exits 0" "$?" 0
+"$BOB" >/dev/null 2>&1; check "no command exits 2" "$?" 2
+err=$("$BOB" frobnicate 2>&1); rc=$?
+check "unknown command exits 2" "$rc" 2
+case "$err" in *"unknown command 'frobnicate'"*) echo "ok unknown command is named";; *) echo "FAIL message: $err"; fails=$((fails+1));; esac
+exit $fails

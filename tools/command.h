@@ -1,0 +1,51 @@
+// The bob command registry and the conventions every command shares.
+//
+// Each command lives in its own file in tools/ and registers itself with BOB_COMMAND, so adding a
+// command never touches main.cpp. A command's run function parses its own options (with the
+// helpers below), calls into libbob and returns an exit code; failures are thrown as bob::Error
+// and turned into one line on stderr plus a hint by main.
+#pragma once
+
+#include <cxxopts.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bob/error.h"
+
+namespace bob::cli {
+
+using RunFunction = int (*)(int argc, char** argv);
+
+struct Command {
+  std::string name;
+  std::string summary;
+  RunFunction run;
+};
+
+std::vector<Command>& registry();
+
+struct Registrar {
+  Registrar(const char* name, const char* summary, RunFunction run) {
+    registry().push_back({name, summary, run});
+  }
+};
+
+// Adds -h/--help, -v/--verbose and -q/--quiet to a command's options.
+void add_common_options(cxxopts::Options& options);
+
+// Parses argv. Prints help and returns nullopt-like false through `help_shown` on --help; turns
+// option errors into Error(usage) with a hint naming `bob CMD --help`; applies -v/-q.
+cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv, bool& help_shown);
+
+// Checks that --format is one of `allowed`; returns it.
+std::string checked_format(const cxxopts::ParseResult& result,
+                           const std::vector<std::string>& allowed);
+
+}  // namespace bob::cli
+
+#define BOB_CMD_CONCAT_INNER(a, b) a##b
+#define BOB_CMD_CONCAT(a, b) BOB_CMD_CONCAT_INNER(a, b)
+#define BOB_COMMAND(name, summary, function) \
+  static ::bob::cli::Registrar BOB_CMD_CONCAT(bob_command_, __LINE__)(name, summary, function)

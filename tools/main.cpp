@@ -1,0 +1,118 @@
+// bob: the command-line entry point. It only dispatches; each command is a file in tools/.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <iostream>
+
+#include "bob/error.h"
+#include "bob/log.h"
+#include "bob/version.h"
+#include "command.h"
+
+namespace bob::cli {
+
+std::vector<Command>& registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+void add_common_options(cxxopts::Options& options) {
+  options.add_options("common")
+      ("h,help", "Show this help")
+      ("v,verbose", "Print debug detail on stderr")
+      ("q,quiet", "Print only errors and warnings");
+}
+
+cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv, bool& help_shown) {
+  help_shown = false;
+  try {
+    auto result = options.parse(argc, argv);
+    if (result.count("help")) {
+      std::cout << options.help() << std::endl;
+      help_shown = true;
+    }
+    if (result.count("verbose")) log::set_level(log::Level::verbose);
+    if (result.count("quiet")) log::set_level(log::Level::quiet);
+    return result;
+  } catch (const cxxopts::exceptions::exception& e) {
+    fail(Exit::usage, e.what(), "see `" + options.program() + " --help`");
+  }
+}
+
+std::string checked_format(const cxxopts::ParseResult& result,
+                           const std::vector<std::string>& allowed) {
+  std::string format = result["format"].as<std::string>();
+  if (std::find(allowed.begin(), allowed.end(), format) != allowed.end()) return format;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  fail(Exit::usage, "unknown --format '" + format + "'", "choose one of: " + list);
+}
+
+}  // namespace bob::cli
+
+namespace {
+
+void print_usage() {
+  auto commands = bob::cli::registry();
+  std::sort(commands.begin(), commands.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::printf("bob %s: Bill of Behavior profiles for installers and workloads\n\n",
+              bob::version());
+  std::printf("usage: bob COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+  for (const auto& c : commands) std::printf("  %-16s %s\n", c.name.c_str(), c.summary.c_str());
+  std::printf("\nRun `bob COMMAND --help` for a command's options.\n"
+              "Exit codes: 0 ok, 1 deviations or differences, 2 usage or input error,\n"
+              "3 registry or network error, 4 signature or trust failure,\n"
+              "5 tracing unavailable or inconclusive.\n");
+}
+
+int report(const bob::Error& e) {
+  bob::log::error(e.what());
+  if (!e.hint().empty()) bob::log::hint(e.hint());
+  return bob::exit_status(e.code());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage();
+    return bob::exit_status(bob::Exit::usage);
+  }
+  std::string name = argv[1];
+  if (name == "-h" || name == "--help" || name == "help") {
+    print_usage();
+    return 0;
+  }
+  if (name == "--version" || name == "version") {
+    std::printf("bob %s\n", bob::version());
+    return 0;
+  }
+  const auto& commands = bob::cli::registry();
+  auto it = std::find_if(commands.begin(), commands.end(),
+                         [&](const auto& c) { return c.name == name; });
+  if (it == commands.end()) {
+    bob::log::error("unknown command '" + name + "'");
+    bob::log::hint("run `bob --help` for the list of commands");
+    return bob::exit_status(bob::Exit::usage);
+  }
+  // The command sees its own name as argv[0], so its help reads `bob-CMD`-style usage lines.
+  std::string program = "bob " + name;
+  std::vector<char*> args;
+  args.push_back(program.data());
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  try {
+    return it->run(static_cast<int>(args.size()), args.data());
+  } catch (const bob::Error& e) {
+    return report(e);
+  } catch (const std::bad_alloc&) {
+    bob::log::error("out of memory");
+    return bob::exit_status(bob::Exit::usage);
+  } catch (const std::exception& e) {
+    // Reaching this is a bug in bob: every expected failure is a bob::Error. Still exit cleanly.
+    bob::log::error(std::string("internal error: ") + e.what());
+    bob::log::hint("please report this together with the command line that caused it");
+    return bob::exit_status(bob::Exit::usage);
+  }
+}
