@@ -36,6 +36,11 @@ struct ExecEvent {
   std::string exe_path;            // the executable the kernel ran (interpreter for a script)
   std::vector<std::string> args;   // argv[0] first
   bool args_truncated = false;     // more than the captured count or length
+  // Added by the tracer (additive): `args` follows IG v0.48.1 (args[0] is `filename`, then the
+  // caller's argv[1..19], each at most 255 characters); `cmdline` is the new image's argv as
+  // /proc/<pid>/cmdline shows it (IG HEAD semantics: argv[0], a script's interpreter first).
+  std::vector<std::string> cmdline;
+  std::string cwd;                 // the process's working directory at exec
 };
 
 struct OpenEvent {
@@ -43,7 +48,10 @@ struct OpenEvent {
   std::string path;                // absolute; /proc/<pid>/ already written as /proc/⋯/
   std::vector<std::string> flags;  // O_* names
   int result = 0;                  // the fd, or -errno for a failed open
-  std::string syscall;             // open, openat or openat2
+  std::string syscall;             // open, openat, openat2 or creat
+  // Added by the tracer (additive):
+  std::string fname;               // the path argument as given (may be relative)
+  bool visible_to_node_agent = true;  // false for openat2 and creat, which node-agent does not trace
 };
 
 struct NetworkEvent {
@@ -80,6 +88,14 @@ struct Observation {
   bool capabilities_traced = false;
   std::string kernel_release;
   std::vector<std::string> notes;  // e.g. an optional program the kernel refused
+
+  // Added by the tracer (additive):
+  bool timed_out = false;                 // the command was killed at the timeout
+  std::uint64_t lingering_processes = 0;  // descendants still running when tracing stopped
+  std::uint64_t truncated_paths = 0;      // open/exec paths longer than the 511-byte cap
+  std::vector<std::string> failed_exec_paths;  // filenames of failed execs (not in execs)
+  std::vector<std::string> traced_kinds;  // exec, open, syscall, capability, network, dns
+  std::string tracer_version;             // bob version + exec-args format ("ig-v0.48.1")
 
   // Vendor/user roots (home, cwd, tmp, prefix) at recording time, for path mapping.
   std::map<std::string, std::string> roots;
