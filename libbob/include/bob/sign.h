@@ -70,13 +70,13 @@ class PublicKey {
   const std::string& origin() const;
   std::string pem() const;
 
+  // Internal: Impl is defined inside the sign module only.
   struct Impl;
+  explicit PublicKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   const Impl& impl() const { return *impl_; }
 
  private:
-  explicit PublicKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
-  friend class PrivateKey;
 };
 
 // A P-256 private key: PEM PKCS#8, encrypted PKCS#8, or SEC1 "EC PRIVATE KEY" (an "EC
@@ -90,11 +90,12 @@ class PrivateKey {
   const PublicKey& public_key() const;
   const std::string& origin() const;
 
+  // Internal: Impl is defined inside the sign module only.
   struct Impl;
+  explicit PrivateKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   const Impl& impl() const { return *impl_; }
 
  private:
-  explicit PrivateKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };
 
