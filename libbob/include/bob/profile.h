@@ -116,4 +116,11 @@ Profile from_json(const Json& object, const std::string& source_name);
 // kubescape.io/resource-size, kubescape.io/workload-resource-version, last-applied-configuration.
 void strip_volatile(Profile& profile);
 
+// Sorts and de-duplicates the set-like lists (architectures, capabilities, syscalls,
+// processAllowed) in place, as Kubescape storage does; to_json applies it to a copy.
+void canonicalize(Profile& profile);
+
+// "containers", "initContainers" or "ephemeralContainers": the spec key of a container group.
+const char* group_name(Group group);
+
 }  // namespace bob::profile

@@ -1,0 +1,582 @@
+// Text to JSON (with positions) and JSON to canonical YAML. See document.h.
+#include "document.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string_view>
+
+#include "bob/error.h"
+
+namespace bob::profile::detail {
+
+namespace {
+
+// --- input hygiene ---------------------------------------------------------------------------
+
+Position position_of_offset(const std::string& text, std::size_t offset) {
+  Position p;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++p.line;
+      p.column = 1;
+    } else if ((c & 0xC0) != 0x80) {
+      ++p.column;  // count code points, not bytes
+    }
+  }
+  return p;
+}
+
+// Rejects bytes no YAML or JSON document may hold (invalid UTF-8, control characters), before a
+// parser sees them, so the error can name the exact spot.
+void check_characters(const std::string& text, const std::string& source) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = length != 0 && i + length <= text.size();
+    for (std::size_t k = 1; ok && k < length; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && length == 2) ok = c >= 0xC2;  // no overlong forms
+    if (ok && length == 1 && c < 0x20) ok = c == '\t' || c == '\n' || c == '\r';
+    if (ok && c == 0x7F) ok = false;
+    if (!ok) {
+      fail(Exit::usage,
+           located(source, position_of_offset(text, i)) +
+               ": the file holds a byte that is not valid UTF-8 text or is a control character",
+           "profiles are UTF-8 YAML or JSON; check the file is not binary or in another encoding");
+    }
+    i += length;
+  }
+}
+
+// JSON when the first significant character opens an array or an object whose first key is
+// quoted; `{{` (a Helm template) and YAML flow mappings with plain keys go to the YAML parser.
+bool looks_like_json(const std::string& text) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return false;
+  if (text[first] == '[') return true;
+  if (text[first] != '{') return false;
+  auto next = text.find_first_not_of(" \t\r\n", first + 1);
+  return next != std::string::npos && (text[next] == '"' || text[next] == '}');
+}
+
+// Nesting depth of brackets outside strings; flow-style input is the only way to nest deeply in
+// few bytes, and both parsers recurse.
+void check_flow_depth(const std::string& text, const std::string& source) {
+  int depth = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote) {
+      if (c == '\\' && quote == '"') ++i;
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '"') quote = '"';
+    else if (c == '\'' && i > 0 && std::string_view(" \t\n[{,:").find(text[i - 1]) != std::string_view::npos) quote = '\'';
+    else if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n')) {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) {
+        fail(Exit::usage,
+             located(source, position_of_offset(text, i)) + ": nesting is deeper than " +
+                 std::to_string(kMaxDepth) + " levels",
+             "a profile is a few levels deep; this input is malformed or hostile");
+      }
+    } else if (c == ']' || c == '}') {
+      depth = std::max(0, depth - 1);
+    }
+  }
+}
+
+// --- JSON ----------------------------------------------------------------------------------------
+
+// Walks JSON text that nlohmann already accepted and records where each value starts.
+class JsonPositionScanner {
+ public:
+  JsonPositionScanner(const std::string& text, const std::string& source, Document& document)
+      : text_(text), source_(source), document_(document) {}
+
+  void run() { value(""); }
+
+ private:
+  void skip_space() {
+    while (i_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[i_]))) advance();
+  }
+  void advance() {
+    auto c = static_cast<unsigned char>(text_[i_++]);
+    if (c == '\n') {
+      ++position_.line;
+      position_.column = 1;
+    } else if ((c & 0xC0) != 0x80) {
+      ++position_.column;
+    }
+  }
+  std::string string_token() {
+    std::size_t begin = i_;
+    advance();  // opening quote
+    while (i_ < text_.size() && text_[i_] != '"') {
+      if (text_[i_] == '\\') advance();
+      advance();
+    }
+    advance();  // closing quote
+    return Json::parse(text_.substr(begin, i_ - begin)).get<std::string>();
+  }
+  void value(const std::string& pointer) {
+    skip_space();
+    document_.positions[pointer] = position_;
+    if (i_ >= text_.size()) return;
+    char c = text_[i_];
+    if (c == '{') {
+      advance();
+      std::vector<std::string> seen;
+      skip_space();
+      while (i_ < text_.size() && text_[i_] != '}') {
+        Position key_position = position_;
+        std::string key = string_token();
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+          fail(Exit::usage, located(source_, key_position) + ": duplicate key '" + key + "'",
+               "each key may appear once in an object; remove one of them");
+        }
+        seen.push_back(key);
+        skip_space();
+        advance();  // ':'
+        value(pointer + "/" + escape_pointer_token(key));
+        skip_space();
+        if (i_ < text_.size() && text_[i_] == ',') advance();
+        skip_space();
+      }
+      advance();
+    } else if (c == '[') {
+      advance();
+      skip_space();
+      int index = 0;
+      while (i_ < text_.size() && text_[i_] != ']') {
+        value(pointer + "/" + std::to_string(index++));
+        skip_space();
+        if (i_ < text_.size() && text_[i_] == ',') advance();
+        skip_space();
+      }
+      advance();
+    } else if (c == '"') {
+      string_token();
+    } else {
+      while (i_ < text_.size() && std::string_view(",]} \t\r\n").find(text_[i_]) == std::string_view::npos) {
+        advance();
+      }
+    }
+  }
+
+  const std::string& text_;
+  const std::string& source_;
+  Document& document_;
+  std::size_t i_ = 0;
+  Position position_;
+};
+
+std::vector<Document> parse_json(const std::string& text, const std::string& source) {
+  Document document;
+  try {
+    document.value = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    std::string message = e.what();
+    auto colon = message.rfind(": ");
+    if (colon != std::string::npos) message = message.substr(colon + 2);
+    std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+    fail(Exit::usage, located(source, position_of_offset(text, offset)) + ": invalid JSON: " + message,
+         "fix the JSON syntax at that spot (a missing comma, quote or bracket)");
+  }
+  JsonPositionScanner(text, source, document).run();
+  document.start = document.positions[""];
+  std::vector<Document> documents;
+  documents.push_back(std::move(document));
+  return documents;
+}
+
+// --- YAML ----------------------------------------------------------------------------------------
+
+bool is_decimal(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_float(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  if (s == ".inf" || s == ".Inf" || s == ".INF" || s == ".nan" || s == ".NaN" || s == ".NAN") return true;
+  std::size_t i = 0;
+  std::size_t digits = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    std::size_t exponent_digits = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++exponent_digits;
+    if (exponent_digits == 0) return false;
+  }
+  return i == s.size();
+}
+
+// YAML 1.2 core schema resolution of a plain (unquoted) scalar.
+Json resolve_plain(const std::string& s) {
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  if (is_decimal(s)) {
+    errno = 0;
+    char* end = nullptr;
+    long long v = std::strtoll(s.c_str(), &end, 10);
+    if (errno == 0) return v;
+    return std::strtod(s.c_str(), nullptr);
+  }
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
+    bool hex = s[1] == 'x';
+    bool ok = std::all_of(s.begin() + 2, s.end(), [hex](char c) {
+      return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : (c >= '0' && c <= '7');
+    });
+    if (ok && s.size() <= 18) return std::strtoll(s.c_str() + 2, nullptr, hex ? 16 : 8);
+  }
+  if (is_float(s)) {
+    std::string lower = s;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (lower.find("nan") != std::string::npos || lower.find("inf") != std::string::npos) {
+      return s;  // JSON has no NaN or infinity; keep the text rather than lose it
+    }
+    return std::strtod(s.c_str(), nullptr);
+  }
+  return s;
+}
+
+class YamlConverter {
+ public:
+  YamlConverter(const std::string& source, Document& document)
+      : source_(source), document_(document) {}
+
+  Json convert(const YAML::Node& node, const std::string& pointer, int depth, Position parent) {
+    if (++nodes_ > kMaxNodes) {
+      fail(Exit::usage, located(source_, parent) + ": the document expands to more than " +
+                            std::to_string(kMaxNodes) + " values",
+           "this looks like an alias bomb (anchors referring to anchors); profiles need no aliases");
+    }
+    if (depth > kMaxDepth) {
+      fail(Exit::usage, located(source_, parent) + ": nesting is deeper than " +
+                            std::to_string(kMaxDepth) + " levels",
+           "a profile is a few levels deep; this input is malformed or hostile");
+    }
+    Position here = parent;
+    const YAML::Mark mark = node.Mark();
+    if (mark.line >= 0 && mark.column >= 0) here = {mark.line + 1, mark.column + 1};
+    document_.positions[pointer] = here;
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined:
+        return nullptr;
+      case YAML::NodeType::Scalar:
+        return scalar(node);
+      case YAML::NodeType::Sequence: {
+        Json array = Json::array();
+        int index = 0;
+        for (const auto& item : node) {
+          array.push_back(convert(item, pointer + "/" + std::to_string(index++), depth + 1, here));
+        }
+        return array;
+      }
+      case YAML::NodeType::Map: {
+        Json object = Json::object();
+        for (const auto& entry : node) {
+          Position key_position = here;
+          const YAML::Mark key_mark = entry.first.Mark();
+          if (key_mark.line >= 0) key_position = {key_mark.line + 1, key_mark.column + 1};
+          if (!entry.first.IsScalar()) {
+            fail(Exit::usage, located(source_, key_position) + ": a mapping key is not a plain string",
+                 "profiles use string keys only");
+          }
+          std::string key = entry.first.Scalar();
+          if (object.contains(key)) {
+            fail(Exit::usage, located(source_, key_position) + ": duplicate key '" + key + "'",
+                 "each key may appear once in a mapping; remove one of them");
+          }
+          object[key] = convert(entry.second, pointer + "/" + escape_pointer_token(key), depth + 1,
+                                key_position);
+        }
+        return object;
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  static Json scalar(const YAML::Node& node) {
+    const std::string& tag = node.Tag();
+    const std::string& text = node.Scalar();
+    if (tag == "?") return resolve_plain(text);
+    if (tag == "tag:yaml.org,2002:str" || tag == "!") return text;
+    if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
+        tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
+      return resolve_plain(text);
+    }
+    return text;  // an unknown explicit tag: keep the text
+  }
+
+  const std::string& source_;
+  Document& document_;
+  std::size_t nodes_ = 0;
+};
+
+std::vector<Document> parse_yaml(const std::string& text, const std::string& source) {
+  std::vector<YAML::Node> nodes;
+  try {
+    nodes = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    Position p{e.mark.line + 1, e.mark.column + 1};
+    std::string what = "invalid YAML: ";
+    std::string hint = "fix the YAML syntax at that spot (indentation, a quote, a colon)";
+    if (text.find("{{") != std::string::npos) {
+      what = "not YAML but an unrendered Helm template: ";
+      hint = "the file contains Helm template placeholders `{{ ... }}`: it is a chart template, "
+             "not YAML; render it first with `helm template`";
+    }
+    fail(Exit::usage, located(source, p) + ": " + what + e.msg, hint);
+  }
+  std::vector<Document> documents;
+  for (const auto& node : nodes) {
+    if (node.IsNull()) continue;  // an empty document, e.g. a trailing `---`
+    Document document;
+    YamlConverter converter(source, document);
+    Position start{node.Mark().line + 1, node.Mark().column + 1};
+    document.value = converter.convert(node, "", 0, start);
+    document.start = start;
+    documents.push_back(std::move(document));
+  }
+  return documents;
+}
+
+// --- YAML output ---------------------------------------------------------------------------
+
+bool resolves_to_non_string(const std::string& s) {
+  static const char* const kWords[] = {
+      "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes",
+      "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N", "=", "<<"};
+  for (const char* word : kWords) {
+    if (s == word) return true;
+  }
+  if (is_decimal(s) || is_float(s)) return true;
+  // YAML 1.1 readers also take 0x.., 0b.., 1_000, 1:30 (base 60) and 1.2e3 as numbers.
+  std::string_view v(s);
+  if (v[0] == '-' || v[0] == '+') v.remove_prefix(1);
+  if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'b')) {
+    bool hex = v[1] == 'x';
+    if (std::all_of(v.begin() + 2, v.end(), [hex](char c) {
+          return c == '_' || (hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : (c == '0' || c == '1'));
+        })) {
+      return true;
+    }
+  }
+  if (!v.empty() && (std::isdigit(static_cast<unsigned char>(v[0])) || v[0] == '.') &&
+      std::any_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+      std::all_of(v.begin(), v.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) || std::string_view("_.:eE+-").find(c) != std::string_view::npos;
+      })) {
+    return true;
+  }
+  if (s.size() >= 8 && std::isdigit(static_cast<unsigned char>(s[0])) &&
+      std::isdigit(static_cast<unsigned char>(s[1])) && std::isdigit(static_cast<unsigned char>(s[2])) &&
+      std::isdigit(static_cast<unsigned char>(s[3])) && s[4] == '-') {
+    return true;  // a timestamp to YAML 1.1
+  }
+  return false;
+}
+
+bool needs_quotes(const std::string& s) {
+  if (s.empty()) return true;
+  if (resolves_to_non_string(s)) return true;
+  char first = s.front();
+  if (std::string_view("?:,[]{}#&*!|>'\"%@` \t").find(first) != std::string_view::npos) return true;
+  if (first == '-' && (s.size() == 1 || s[1] == ' ')) return true;
+  if (s.back() == ' ' || s.back() == ':' || s.back() == '\t') return true;
+  if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos) return true;
+  if (s == "---" || s == "...") return true;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    // U+0085, U+2028, U+2029 and U+FEFF are line breaks or a BOM to some readers.
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x85) return true;
+    if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
+      return true;
+    }
+    if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBB &&
+        static_cast<unsigned char>(s[i + 2]) == 0xBF) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string double_quoted(const std::string& s) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          static const char* kHex = "0123456789abcdef";
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xF];
+        } else if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x85) {
+          out += "\\N";
+          ++i;
+        } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+                   (static_cast<unsigned char>(s[i + 2]) == 0xA8 || static_cast<unsigned char>(s[i + 2]) == 0xA9)) {
+          out += static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\L" : "\\P";
+          i += 2;
+        } else if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBB &&
+                   static_cast<unsigned char>(s[i + 2]) == 0xBF) {
+          out += "\\uFEFF";
+          i += 2;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string scalar_text(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case Json::value_t::string: {
+      const auto& s = v.get_ref<const std::string&>();
+      return needs_quotes(s) ? double_quoted(s) : s;
+    }
+    case Json::value_t::object: return "{}";
+    case Json::value_t::array: return "[]";
+    default: return v.dump();
+  }
+}
+
+bool is_block(const Json& v) { return (v.is_object() || v.is_array()) && !v.empty(); }
+
+void emit_value(const Json& v, int indent, std::string& out);
+
+void emit_object(const Json& v, int indent, std::string& out) {
+  std::string pad(indent, ' ');
+  for (const auto& [key, value] : v.items()) {
+    out += pad + scalar_text(Json(key)) + ":";
+    if (!is_block(value)) {
+      out += " " + scalar_text(value) + "\n";
+    } else if (value.is_object()) {
+      out += "\n";
+      emit_object(value, indent + 2, out);
+    } else {
+      out += "\n";
+      emit_value(value, indent, out);  // sequences sit at their key's indentation, as kubectl does
+    }
+  }
+}
+
+void emit_value(const Json& v, int indent, std::string& out) {
+  std::string pad(indent, ' ');
+  if (v.is_object()) {
+    emit_object(v, indent, out);
+    return;
+  }
+  if (!v.is_array()) {
+    out += pad + scalar_text(v) + "\n";
+    return;
+  }
+  for (const auto& item : v) {
+    if (!is_block(item)) {
+      out += pad + "- " + scalar_text(item) + "\n";
+    } else if (item.is_object()) {
+      std::string nested;
+      emit_object(item, indent + 2, nested);
+      out += pad + "- " + nested.substr(static_cast<std::size_t>(indent) + 2);
+    } else {
+      out += pad + "-\n";
+      emit_value(item, indent + 2, out);
+    }
+  }
+}
+
+}  // namespace
+
+Position Document::where(const std::string& pointer) const {
+  std::string p = pointer;
+  while (true) {
+    auto it = positions.find(p);
+    if (it != positions.end()) return it->second;
+    if (p.empty()) return start;
+    p = p.substr(0, p.rfind('/'));
+  }
+}
+
+std::string located(const std::string& source, Position position) {
+  return source + ":" + std::to_string(position.line) + ":" + std::to_string(position.column);
+}
+
+std::string escape_pointer_token(const std::string& token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+std::vector<Document> parse_documents(const std::string& text, const std::string& source_name) {
+  if (text.size() > kMaxInputBytes) {
+    fail(Exit::usage, source_name + ": the file is " + std::to_string(text.size() >> 20) +
+                          " MiB, more than the " + std::to_string(kMaxInputBytes >> 20) +
+                          " MiB a profile may have",
+         "a real profile is well under a megabyte; check the file is the profile you meant");
+  }
+  check_characters(text, source_name);
+  check_flow_depth(text, source_name);
+  if (looks_like_json(text)) return parse_json(text, source_name);
+  return parse_yaml(text, source_name);
+}
+
+std::string emit_yaml(const Json& value) {
+  std::string out;
+  if (is_block(value)) {
+    emit_value(value, 0, out);
+  } else {
+    out = scalar_text(value) + "\n";
+  }
+  return out;
+}
+
+Json sorted_keys(const Json& value) {
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (const auto& item : value) out.push_back(sorted_keys(item));
+    return out;
+  }
+  if (!value.is_object()) return value;
+  std::vector<std::string> keys;
+  for (const auto& [key, _] : value.items()) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  Json out = Json::object();
+  for (const auto& key : keys) out[key] = sorted_keys(value.at(key));
+  return out;
+}
+
+}  // namespace bob::profile::detail
