@@ -24,6 +24,7 @@ packages=(meson ninja-build pkg-config g++ clang llvm
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev libcxxopts-dev doctest-dev libseccomp-dev
   nodejs npm docker-registry skopeo umoci php-cli busybox-static curl openssl ca-certificates)
+packages+=(iputils-ping)  # `ping` for the web application demo (examples/webapp)
 if [ "$with_tests" = 1 ]; then
   packages+=(apache2-utils python3 libclang-rt-14-dev strace)
 fi

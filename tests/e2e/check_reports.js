@@ -1,0 +1,115 @@
+'use strict';
+// Asserts what the end-to-end flow's verify-install reports say, beyond their exit codes:
+// the tampered npm package is caught with alerts naming exactly the unexpected exec (curl), the
+// credential reads (~/.npmrc, ~/.ssh/id_rsa) and the connection to the stand-in outside address;
+// the command injection in the web application with the exec of cat and the read of /etc/passwd.
+//   node check_reports.js WORKDIR [npm|webapp|all]
+// Prints one line per check; exits 1 when any check fails.
+const fs = require('fs');
+const path = require('path');
+
+const workdir = process.argv[2];
+const part = process.argv[3] || 'all';
+let failures = 0;
+
+function check(ok, what, detail) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${!ok && detail ? `\n     ${detail}` : ''}`);
+  if (!ok) failures++;
+}
+
+function readReport(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    check(false, `${file} is a JSON report`, e.message);
+    return null;
+  }
+}
+
+// The alerts of a report, each as {rule, args, raw}; tolerant of snake/camel case keys.
+function alertsOf(report) {
+  const list = report.alerts || (report.result && report.result.alerts) || [];
+  return list.map((a) => ({
+    rule: a.rule_id || a.ruleId || a.RuleID || '',
+    args: a.arguments || a.args || {},
+    raw: a,
+  }));
+}
+const execOf = (a) => String(a.args.exec || a.args.path || '');
+const pathOf = (a) => String(a.args.path || a.args.fullPath || '');
+const text = (a) => JSON.stringify(a.raw);
+
+function checkTampered() {
+  const report = readReport(path.join(workdir, 'user-tampered', 'verify.json'));
+  if (!report) return;
+  const alerts = alertsOf(report);
+  const outsidePort = fs.readFileSync(path.join(workdir, 'outside', 'port'), 'utf8').trim();
+
+  const execs = [...new Set(alerts.filter((a) => a.rule === 'R0001').map(execOf))];
+  check(execs.length === 1 && /\/curl$/.test(execs[0]),
+        'tampered: exactly one unexpected process (R0001), and it is curl',
+        `R0001 execs: ${JSON.stringify(execs)}`);
+
+  const opens = alerts.filter((a) => a.rule === 'R0002');
+  const npmrc = opens.filter((a) => /\/home\/\.npmrc$/.test(pathOf(a)));
+  const sshKey = opens.filter((a) => /\/home\/\.ssh\/id_rsa$/.test(pathOf(a)));
+  check(npmrc.length > 0, 'tampered: unexpected file access (R0002) of ~/.npmrc',
+        `R0002 paths: ${JSON.stringify(opens.map(pathOf))}`);
+  check(sshKey.length > 0, 'tampered: unexpected file access (R0002) of ~/.ssh/id_rsa',
+        `R0002 paths: ${JSON.stringify(opens.map(pathOf))}`);
+  // Every other unexpected open belongs to the curl process (its libraries and configuration):
+  // the genuine part of the install must raise nothing.
+  const others = opens.filter((a) => !npmrc.includes(a) && !sshKey.includes(a));
+  const notCurl = others.filter((a) => !/curl/.test(JSON.stringify(a.raw.process_tree ||
+                                                                    a.raw.processTree || a.raw)));
+  check(notCurl.length === 0, 'tampered: no unexpected file access outside the payload',
+        `not from curl: ${JSON.stringify(notCurl.map(pathOf))}`);
+
+  const network = alerts.filter((a) => a.rule === 'R0011');
+  const outside = network.filter((a) => text(a).includes('127.0.0.1') &&
+                                        text(a).includes(outsidePort));
+  check(outside.length > 0,
+        `tampered: unexpected egress (R0011) to the outside stand-in 127.0.0.1:${outsidePort}`,
+        `R0011 alerts: ${JSON.stringify(network.map((a) => a.args))}`);
+
+  const allowed = new Set(['R0001', 'R0002', 'R0003', 'R0004', 'R0011', 'R0040']);
+  const strange = alerts.filter((a) => !allowed.has(a.rule));
+  check(strange.length === 0, 'tampered: no alerts of unrelated rules',
+        JSON.stringify(strange.map((a) => a.rule)));
+}
+
+function checkGenuine() {
+  const report = readReport(path.join(workdir, 'user-genuine', 'verify.json'));
+  if (!report) return;
+  const alerts = alertsOf(report);
+  check(alerts.length === 0, 'genuine: no alerts',
+        JSON.stringify(alerts.map((a) => [a.rule, a.args])));
+}
+
+function checkWebapp() {
+  const benign = readReport(path.join(workdir, 'webapp', 'benign-verify.json'));
+  if (benign) {
+    const alerts = alertsOf(benign);
+    check(alerts.length === 0, 'webapp: benign requests raise no alerts',
+          JSON.stringify(alerts.map((a) => [a.rule, a.args])));
+  }
+  const report = readReport(path.join(workdir, 'webapp', 'attack-verify.json'));
+  if (!report) return;
+  const alerts = alertsOf(report);
+  const execs = [...new Set(alerts.filter((a) => a.rule === 'R0001').map(execOf))];
+  check(execs.length === 1 && /\/cat$/.test(execs[0]),
+        'webapp: exactly one unexpected process (R0001), and it is cat',
+        `R0001 execs: ${JSON.stringify(execs)}`);
+  const opens = alerts.filter((a) => a.rule === 'R0002');
+  check(opens.some((a) => pathOf(a) === '/etc/passwd'),
+        'webapp: unexpected file access (R0002) of /etc/passwd',
+        `R0002 paths: ${JSON.stringify(opens.map(pathOf))}`);
+}
+
+if (!workdir) {
+  console.error('usage: node check_reports.js WORKDIR [npm|webapp|all]');
+  process.exit(2);
+}
+if (part !== 'webapp') { checkGenuine(); checkTampered(); }
+if (part !== 'npm') checkWebapp();
+process.exit(failures ? 1 : 0);
