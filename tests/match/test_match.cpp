@@ -2,6 +2,7 @@
 // cases (unicode, long paths, many `*`, IPv6).
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -333,6 +334,34 @@ TEST_CASE("PathMatcher agrees with a linear scan and prefers literal entries") {
       for (const auto& e : entries) linear = linear || compare_dynamic(e.path, p, semantics);
       CAPTURE(p);
       CHECK(m.matches(p, {}, false) == linear);
+    }
+  }
+}
+
+TEST_CASE("PathMatcher equals a linear compare_dynamic scan on random patterns and paths") {
+  // Small alphabets make collisions, `*` runs and `⋯` overlaps frequent; the seed is fixed.
+  std::mt19937 rng(7);
+  const std::vector<std::string> pattern_tokens = {"a", "b", D, "*", ""};
+  const std::vector<std::string> path_tokens = {"a", "b", "c", ""};
+  auto random_path = [&](const std::vector<std::string>& tokens, int max_len) {
+    std::string s = rng() % 8 == 0 ? "" : "/";  // mostly anchored
+    int len = static_cast<int>(rng() % (max_len + 1));
+    for (int i = 0; i < len; ++i) s += (i ? "/" : "") + tokens[rng() % tokens.size()];
+    return s.empty() ? std::string("*") : s;
+  };
+  for (int round = 0; round < 40; ++round) {
+    std::vector<PathMatcher::Entry> entries;
+    for (int i = 0; i < 12; ++i) entries.push_back({random_path(pattern_tokens, 6), {}});
+    for (auto semantics : {Semantics::v2025, Semantics::v2026}) {
+      PathMatcher matcher(entries, semantics);
+      for (int k = 0; k < 60; ++k) {
+        std::string path = random_path(path_tokens, 8);
+        bool linear = false;
+        for (const auto& e : entries) linear = linear || compare_dynamic(e.path, path, semantics);
+        CAPTURE(path);
+        CAPTURE(static_cast<int>(semantics));
+        REQUIRE(matcher.matches(path, {}, false) == linear);
+      }
     }
   }
 }
