@@ -25,6 +25,7 @@ packages=(meson ninja-build pkg-config g++ clang llvm
   libbpf-dev bpftool libelf-dev zlib1g-dev libcxxopts-dev doctest-dev libseccomp-dev
   nodejs npm docker-registry skopeo umoci php-cli busybox-static curl openssl ca-certificates)
 packages+=(iputils-ping)  # `ping` for the web application demo (examples/webapp)
+packages+=(jq)  # the sign tests read bundle fields in shell
 if [ "$with_tests" = 1 ]; then
   packages+=(apache2-utils python3 libclang-rt-14-dev strace)
 fi
