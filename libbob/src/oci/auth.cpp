@@ -111,7 +111,11 @@ class ChallengeParser {
       if (pos_ < s_.size() && s_[pos_] == '"') {
         value = quoted();
       } else {
-        value = token();
+        // RFC 7235 wants a token here; real registries send bare URLs, so read up to the next
+        // separator instead.
+        std::size_t start = pos_;
+        while (pos_ < s_.size() && s_[pos_] != ',' && s_[pos_] != ' ' && s_[pos_] != '\t') ++pos_;
+        value = std::string(s_.substr(start, pos_ - start));
         if (value.empty()) bad("expected a value for " + name);
       }
       c.params[name] = value;
