@@ -157,6 +157,10 @@ struct Envelope {
   std::string hint;                    // untrusted
 };
 
+// Limitation: trust is the key alone. Transparency-log entries and timestamps in a bundle
+// (cosign adds them when it uploads to Rekor) are accepted but not verified, and a signature
+// carries no expiry, so a key that leaked must be removed from every verifier's --key list.
+// Limitation: keyless bundles (a Fulcio certificate instead of a public key) are refused.
 Envelope read_bundle(std::string_view bundle_json) {
   if (bundle_json.size() > kMaxBundleBytes) {
     reject("size", "bundle is " + std::to_string(bundle_json.size()) + " bytes, over the " +

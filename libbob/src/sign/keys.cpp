@@ -61,25 +61,29 @@ PublicKey make_public_key(detail::SharedPkey key, std::string_view origin) {
 }
 
 // What the PEM password callback saw, so a failed load can say why it failed.
+// The passphrase is kept for the duration of one load so that a second call of the callback
+// (OpenSSL may try more than one decoder) does not prompt twice.
 struct PassphraseContext {
   const PassphraseSource* source;
   std::string origin;
   bool asked = false;
   bool supplied = false;
+  std::string passphrase;
+  ~PassphraseContext() { OPENSSL_cleanse(passphrase.data(), passphrase.size()); }
 };
 
 int passphrase_callback(char* buffer, int size, int /*rwflag*/, void* user) {
   auto* context = static_cast<PassphraseContext*>(user);
-  context->asked = true;
-  std::string passphrase;
-  if (!detail::passphrase_for_existing_key(*context->source, context->origin, passphrase)) {
+  if (!context->asked) {
+    context->asked = true;
+    context->supplied = detail::passphrase_for_existing_key(*context->source, context->origin,
+                                                            context->passphrase);
+  }
+  if (!context->supplied || context->passphrase.size() > static_cast<std::size_t>(size)) {
     return -1;
   }
-  context->supplied = true;
-  if (passphrase.size() > static_cast<std::size_t>(size)) return -1;
-  std::memcpy(buffer, passphrase.data(), passphrase.size());
-  OPENSSL_cleanse(passphrase.data(), passphrase.size());
-  return static_cast<int>(passphrase.size());
+  std::memcpy(buffer, context->passphrase.data(), context->passphrase.size());
+  return static_cast<int>(context->passphrase.size());
 }
 
 std::string passphrase_hint(const PassphraseSource& source) {

@@ -29,6 +29,8 @@ std::optional<std::string> from_environment(const PassphraseSource& source) {
   return std::string(value);
 }
 
+// Limitation: the prompt needs a controlling terminal (/dev/tty); in scripts and CI the
+// passphrase must come from the environment variable. Passphrases are not read from files.
 // Closes the terminal and restores echo however the prompt ends.
 class Terminal {
  public:
