@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bob's tracer: follows one process tree and reports what it executes, opens, connects to,
+ * resolves and which capabilities it checks, plus the set of syscalls it makes.
+ *
+ * Only tracepoints, raw tracepoints and tp_btf programs are used: the target kernels have no
+ * kprobes, and fentry/LSM programs are refused under lockdown. Paths are resolved here, at event
+ * time, by walking dentries and mounts (bpf_d_path() is not allowed on tracepoints), because the
+ * process may be gone by the time user space reads the event.
+ *
+ * Scope: the `tracked` map holds the tgids of the tree. User space inserts the root before the
+ * root execs; sched_process_fork adds every child of a tracked process; group exit removes it.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "trace_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define IPPROTO_UDP 17
+#define CAP_SYS_ADMIN 21
+
+/* x86_64 syscall numbers the tracer dispatches on. */
+#define NR_mmap 9
+#define NR_mprotect 10
+#define NR_brk 12
+#define NR_mremap 25
+#define NR_open 2
+#define NR_shmget 29
+#define NR_connect 42
+#define NR_accept 43
+#define NR_sendto 44
+#define NR_sendmsg 46
+#define NR_execve 59
+#define NR_creat 85
+#define NR_openat 257
+#define NR_sendmmsg 307
+#define NR_execveat 322
+#define NR_accept4 288
+#define NR_openat2 437
+
+#define WALK_END 4096               /* paths are built backwards, ending here */
+#define WALK_BUF (WALK_END + 512)
+
+/* Counters user space reads after the drain barrier. Any non-zero loss makes a run
+ * inconclusive. */
+__u64 lost_ringbuf = 0;      /* ring buffer full */
+__u64 lost_tracked = 0;      /* tracked map full: a child could not be followed */
+__u64 lost_pending = 0;      /* per-thread scratch map full: an exec/open lost its arguments */
+__u64 failed_execs = 0;
+__u8 syscalls_seen[BOB_SYSCALL_SLOTS] = {};
+__u8 caps_seen[BOB_CAP_SLOTS] = {};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32);    /* tgid */
+  __type(value, __u64);  /* unused (start time lives in the records) */
+} tracked SEC(".maps");
+
+struct open_args {
+  __u64 fname;   /* user pointer */
+  __u32 flags;
+  __s32 dirfd;
+  __u32 syscall;
+  __u32 reserved;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32);    /* tid */
+  __type(value, struct open_args);
+} pending_opens SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u32);    /* tid */
+  __type(value, struct bob_exec_args);
+} pending_execs SEC(".maps");
+
+struct walk_scratch {
+  char buf[WALK_BUF];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct walk_scratch);
+} walk_scratch_map SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct bob_exec_args);
+} exec_scratch_map SEC(".maps");
+
+static __always_inline int current_is_tracked(void)
+{
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+static __always_inline void fill_header(struct bob_header *h, __u32 type)
+{
+  __u64 id = bpf_get_current_pid_tgid();
+  __u64 ug = bpf_get_current_uid_gid();
+  struct task_struct *task = bpf_get_current_task_btf();
+
+  h->type = type;
+  h->pid = id >> 32;
+  h->tid = (__u32)id;
+  h->uid = (__u32)ug;
+  h->gid = ug >> 32;
+  h->reserved = 0;
+  h->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+  bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline void *reserve(__u64 size)
+{
+  void *record = bpf_ringbuf_reserve(&events, size, 0);
+  if (!record)
+    __sync_fetch_and_add(&lost_ringbuf, 1);
+  return record;
+}
+
+/* Builds the absolute path of (dentry, vfsmount) backwards into the per-CPU scratch buffer,
+ * ending at WALK_END, crossing mount points up to the namespace root. Returns the offset where
+ * the path starts, or a negative value when it would exceed BOB_PATH_MAX - 1 bytes or
+ * BOB_PATH_COMPONENTS components. A global function, so the verifier checks it once. */
+__noinline int walk_path(__u64 dentry_addr, __u64 vfsmount_addr)
+{
+  __u32 zero = 0;
+  struct walk_scratch *scratch = bpf_map_lookup_elem(&walk_scratch_map, &zero);
+  if (!scratch || !dentry_addr || !vfsmount_addr)
+    return -1;
+
+  struct dentry *dentry = (struct dentry *)dentry_addr;
+  struct vfsmount *vfsmnt = (struct vfsmount *)vfsmount_addr;
+  struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+  int offset = WALK_END;
+  int finished = 0;
+
+  for (int i = 0; i < BOB_PATH_COMPONENTS * 2; i++) {
+    struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+    struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+    if (dentry == mnt_root || dentry == parent) {
+      struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+      if (dentry != mnt_root || mnt == mnt_parent || !mnt_parent) {
+        finished = 1; /* the namespace root, or a disconnected dentry */
+        break;
+      }
+      dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+      mnt = mnt_parent;
+      vfsmnt = &mnt->mnt;
+      continue;
+    }
+    __u32 len = BPF_CORE_READ(dentry, d_name.len);
+    const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+    if (len > 255)
+      return -1;
+    offset -= (int)len + 1;
+    if (offset < WALK_END - (BOB_PATH_MAX - 1))
+      return -1;
+    offset &= WALK_END - 1;
+    bpf_probe_read_kernel(&scratch->buf[offset + 1], len & 255, name);
+    scratch->buf[offset] = '/';
+    dentry = parent;
+  }
+  if (!finished)
+    return -1;
+  if (offset == WALK_END) {
+    offset = WALK_END - 1;
+    scratch->buf[offset] = '/';
+  }
+  return offset;
+}
+
+/* Copies the walked path into dst (BOB_PATH_MAX bytes). Returns its length or -1. */
+static __always_inline int copy_walked_path(char *dst, int offset)
+{
+  __u32 zero = 0;
+  struct walk_scratch *scratch = bpf_map_lookup_elem(&walk_scratch_map, &zero);
+  if (!scratch || offset < 0)
+    return -1;
+  int len = WALK_END - (offset & (WALK_END - 1));
+  if (len <= 0 || len > BOB_PATH_MAX - 1)
+    return -1;
+  bpf_probe_read_kernel(dst, len & (BOB_PATH_MAX - 1), &scratch->buf[offset & (WALK_END - 1)]);
+  return len;
+}
+
+static __always_inline struct file *file_of_fd(struct task_struct *task, int fd)
+{
+  if (fd < 0)
+    return NULL;
+  struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+  if (!fdt)
+    return NULL;
+  unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
+  if ((unsigned int)fd >= max_fds)
+    return NULL;
+  struct file **fds = BPF_CORE_READ(fdt, fd);
+  struct file *file = NULL;
+  bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+  return file;
+}
+
+static __always_inline int walk_file(struct file *file)
+{
+  if (!file)
+    return -1;
+  return walk_path((__u64)BPF_CORE_READ(file, f_path.dentry),
+                   (__u64)BPF_CORE_READ(file, f_path.mnt));
+}
+
+static __always_inline int walk_cwd(struct task_struct *task)
+{
+  return walk_path((__u64)BPF_CORE_READ(task, fs, pwd.dentry),
+                   (__u64)BPF_CORE_READ(task, fs, pwd.mnt));
+}
+
+static __always_inline struct sock *sock_of_fd(struct task_struct *task, int fd)
+{
+  struct file *file = file_of_fd(task, fd);
+  if (!file)
+    return NULL;
+  unsigned short mode = BPF_CORE_READ(file, f_inode, i_mode);
+  if ((mode & S_IFMT) != S_IFSOCK)
+    return NULL;
+  struct socket *sock = BPF_CORE_READ(file, private_data);
+  if (!sock)
+    return NULL;
+  return BPF_CORE_READ(sock, sk);
+}
+
+/* ---- process tree ---------------------------------------------------------------------- */
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+  __u32 parent_tgid = parent->tgid;
+  __u32 child_tgid = child->tgid;
+  if (parent_tgid == child_tgid)
+    return 0; /* a thread: tracked through its tgid already */
+  if (!bpf_map_lookup_elem(&tracked, &parent_tgid))
+    return 0;
+  __u64 unused = 0;
+  if (bpf_map_update_elem(&tracked, &child_tgid, &unused, BPF_ANY) != 0) {
+    __sync_fetch_and_add(&lost_tracked, 1);
+    return 0;
+  }
+  struct bob_fork_event *ev = reserve(sizeof(*ev));
+  if (!ev)
+    return 0;
+  fill_header(&ev->h, BOB_EV_FORK);
+  ev->child_pid = child_tgid;
+  ev->reserved = 0;
+  ev->child_start_ns = child->start_boottime;
+  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *task)
+{
+  __u32 tgid = task->tgid;
+  if (!bpf_map_lookup_elem(&tracked, &tgid))
+    return 0;
+  if (BPF_CORE_READ(task, signal, live.counter) != 0)
+    return 0; /* other threads of the process are still alive */
+  bpf_map_delete_elem(&tracked, &tgid);
+  struct bob_exit_event *ev = reserve(sizeof(*ev));
+  if (!ev)
+    return 0;
+  fill_header(&ev->h, BOB_EV_EXIT);
+  ev->exit_code = task->exit_code;
+  ev->reserved = 0;
+  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  return 0;
+}
+
+/* ---- exec ------------------------------------------------------------------------------ */
+
+/* Captures filename and argv in the IG v0.48.1 layout: args[0] is the filename, then argv[1..19]. */
+__noinline int capture_exec_args(__u64 filename_addr, __u64 argv_addr)
+{
+  __u32 zero = 0;
+  struct bob_exec_args *args = bpf_map_lookup_elem(&exec_scratch_map, &zero);
+  if (!args)
+    return 0;
+  const char *filename = (const char *)filename_addr;
+  const char *const *argv = (const char *const *)argv_addr;
+
+  long n = bpf_probe_read_user_str(args->filename, sizeof(args->filename), filename);
+  args->filename_len = n > 0 ? n - 1 : 0;
+  args->truncated = 0;
+  args->reserved = 0;
+  args->argc = 0;
+  for (int i = 0; i < BOB_ARG_COUNT; i++) {
+    const char *arg = NULL;
+    if (i == 0) {
+      arg = filename;
+    } else if (argv) {
+      bpf_probe_read_user(&arg, sizeof(arg), &argv[i]);
+    }
+    if (!arg)
+      break;
+    long len = bpf_probe_read_user_str(args->args[i], BOB_ARG_READ, arg);
+    if (len <= 0)
+      break;
+    len -= 1;
+    if (len > BOB_ARG_KEEP) {
+      len = BOB_ARG_KEEP;
+      args->truncated = 1;
+    }
+    args->arg_len[i] = len;
+    args->argc = i + 1;
+  }
+  if (args->argc == BOB_ARG_COUNT && argv) {
+    const char *more = NULL;
+    bpf_probe_read_user(&more, sizeof(more), &argv[BOB_ARG_COUNT]);
+    if (more)
+      args->truncated = 1;
+  }
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  if (bpf_map_update_elem(&pending_execs, &tid, args, BPF_ANY) != 0)
+    __sync_fetch_and_add(&lost_pending, 1);
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+  if (!current_is_tracked())
+    return 0;
+  struct bob_exec_event *ev = reserve(sizeof(*ev));
+  if (!ev)
+    return 0;
+  fill_header(&ev->h, BOB_EV_EXEC);
+  ev->old_tid = old_pid;
+
+  __u32 key = old_pid;
+  struct bob_exec_args *args = bpf_map_lookup_elem(&pending_execs, &key);
+  if (args) {
+    bpf_probe_read_kernel(&ev->args, sizeof(ev->args), args);
+    bpf_map_delete_elem(&pending_execs, &key);
+    ev->has_args = 1;
+  } else {
+    ev->has_args = 0;
+    ev->args.argc = 0;
+    ev->args.filename_len = 0;
+    ev->args.truncated = 0;
+  }
+
+  struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+  ev->exe_len = copy_walked_path(ev->exe, walk_file(exe));
+  ev->cwd_len = copy_walked_path(ev->cwd, walk_cwd(task));
+
+  unsigned long arg_start = BPF_CORE_READ(task, mm, arg_start);
+  unsigned long arg_end = BPF_CORE_READ(task, mm, arg_end);
+  unsigned long len = arg_end > arg_start ? arg_end - arg_start : 0;
+  ev->cmdline_truncated = len > BOB_CMDLINE_MAX;
+  if (len > BOB_CMDLINE_MAX)
+    len = BOB_CMDLINE_MAX;
+  if (bpf_probe_read_user(ev->cmdline, len, (void *)arg_start) != 0)
+    len = 0;
+  ev->cmdline_len = len;
+  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  return 0;
+}
+
+static __always_inline void exec_exit(long ret)
+{
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct bob_exec_args *args = bpf_map_lookup_elem(&pending_execs, &tid);
+  if (ret >= 0) {
+    if (args)
+      bpf_map_delete_elem(&pending_execs, &tid);
+    return;
+  }
+  if (!current_is_tracked())
+    return;
+  __sync_fetch_and_add(&failed_execs, 1);
+  struct bob_exec_failed_event *ev = reserve(sizeof(*ev));
+  if (ev) {
+    fill_header(&ev->h, BOB_EV_EXEC_FAILED);
+    ev->error = (__s32)-ret;
+    ev->filename_len = 0;
+    if (args) {
+      bpf_probe_read_kernel(ev->filename, sizeof(ev->filename), args->filename);
+      ev->filename_len = args->filename_len & (BOB_PATH_MAX - 1);
+    }
+    bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  }
+  if (args)
+    bpf_map_delete_elem(&pending_execs, &tid);
+}
+
+/* ---- opens ----------------------------------------------------------------------------- */
+
+static __always_inline void open_enter(__u64 fname, __u32 flags, __s32 dirfd, __u32 syscall)
+{
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct open_args args = {.fname = fname, .flags = flags, .dirfd = dirfd, .syscall = syscall};
+  if (bpf_map_update_elem(&pending_opens, &tid, &args, BPF_ANY) != 0)
+    __sync_fetch_and_add(&lost_pending, 1);
+}
+
+static __always_inline void open_exit(long ret)
+{
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct open_args *args = bpf_map_lookup_elem(&pending_opens, &tid);
+  if (!args)
+    return;
+  struct open_args saved = *args;
+  bpf_map_delete_elem(&pending_opens, &tid);
+
+  struct bob_open_event *ev = reserve(sizeof(*ev));
+  if (!ev)
+    return;
+  fill_header(&ev->h, BOB_EV_OPEN);
+  ev->ret = (__s32)ret;
+  ev->flags = saved.flags;
+  ev->syscall = saved.syscall;
+  ev->dirfd = saved.dirfd;
+  ev->reserved = 0;
+  /* node-agent reads the name at exit, when the kernel has certainly copied it. */
+  long n = bpf_probe_read_user_str(ev->fname, sizeof(ev->fname), (const char *)saved.fname);
+  ev->fname_len = n > 0 ? n - 1 : 0;
+
+  struct task_struct *task = bpf_get_current_task_btf();
+  int offset = -1;
+  ev->path_kind = BOB_PATH_NONE;
+  if (ret >= 0) {
+    offset = walk_file(file_of_fd(task, (int)ret));
+    ev->path_kind = BOB_PATH_FILE;
+  }
+  if (offset < 0 && n > 1 && ev->fname[0] != '/') {
+    /* A failed relative open: send the directory it was relative to, user space joins. */
+    if (saved.syscall == BOB_OPEN || saved.syscall == BOB_CREAT || saved.dirfd == -100) {
+      offset = walk_cwd(task);
+      ev->path_kind = BOB_PATH_CWD;
+    } else {
+      offset = walk_file(file_of_fd(task, saved.dirfd));
+      ev->path_kind = BOB_PATH_DIRFD;
+    }
+  }
+  ev->path_len = copy_walked_path(ev->path, offset);
+  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
+/* ---- network --------------------------------------------------------------------------- */
+
+/* Reads a sockaddr_in/in6 from user memory into ev. Returns 0 when it is IPv4 or IPv6. */
+static __always_inline int read_sockaddr(struct bob_net_event *ev, __u64 addr, __u64 addrlen)
+{
+  __u16 family = 0;
+  if (!addr || addrlen < 2)
+    return -1;
+  bpf_probe_read_user(&family, sizeof(family), (void *)addr);
+  ev->family = family;
+  if (family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
+    struct sockaddr_in sin = {};
+    bpf_probe_read_user(&sin, sizeof(sin), (void *)addr);
+    ev->port = bpf_ntohs(sin.sin_port);
+    __builtin_memset(ev->addr, 0, sizeof(ev->addr));
+    __builtin_memcpy(ev->addr, &sin.sin_addr.s_addr, 4);
+    return 0;
+  }
+  if (family == AF_INET6 && addrlen >= 24) {
+    struct sockaddr_in6 sin6 = {};
+    bpf_probe_read_user(&sin6, 24, (void *)addr); /* family, port, flowinfo, address */
+    ev->port = bpf_ntohs(sin6.sin6_port);
+    bpf_probe_read_kernel(ev->addr, 16, &sin6.sin6_addr);
+    return 0;
+  }
+  return -1;
+}
+
+static __always_inline void peer_of_sock(struct bob_net_event *ev, struct sock *sk)
+{
+  ev->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  ev->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  ev->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+  __builtin_memset(ev->addr, 0, sizeof(ev->addr));
+  if (ev->family == AF_INET) {
+    __u32 daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+    __builtin_memcpy(ev->addr, &daddr, 4);
+  } else {
+    BPF_CORE_READ_INTO(&ev->addr, sk, __sk_common.skc_v6_daddr);
+  }
+}
+
+/* connect, or a send with an explicit destination or on a connected UDP socket (for DNS). */
+/* kind_fd: the kind in the high 32 bits, the fd in the low ones (five arguments at most). */
+__noinline int net_enter(__u64 kind_fd, __u64 addr, __u64 addrlen, __u64 payload,
+                         __u64 payload_len)
+{
+  __u32 kind = kind_fd >> 32;
+  int fd = (int)(__u32)kind_fd;
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct sock *sk = sock_of_fd(task, fd);
+  if (!sk)
+    return 0;
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  if (family != AF_INET && family != AF_INET6)
+    return 0;
+  __u16 protocol = BPF_CORE_READ(sk, sk_protocol);
+  if (kind == BOB_NET_SEND && protocol != IPPROTO_UDP)
+    return 0; /* TCP data: the connect already told where it goes */
+
+  struct bob_net_event *ev = reserve(sizeof(*ev));
+  if (!ev)
+    return 0;
+  fill_header(&ev->h, BOB_EV_NET);
+  ev->kind = kind;
+  ev->protocol = protocol;
+  ev->local_port = 0;
+  ev->payload_len = 0;
+  if (read_sockaddr(ev, addr, addrlen) != 0) {
+    if (kind == BOB_NET_CONNECT || addr) {
+      bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP); /* AF_UNSPEC, AF_UNIX, ... */
+      return 0;
+    }
+    peer_of_sock(ev, sk); /* a send on a connected socket */
+  }
+  if (kind == BOB_NET_SEND && ev->port != 53) {
+    bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP); /* only DNS queries are of interest */
+    return 0;
+  }
+  if (kind == BOB_NET_SEND && payload) {
+    __u64 len = payload_len > BOB_PAYLOAD_MAX ? BOB_PAYLOAD_MAX : payload_len;
+    if (bpf_probe_read_user(ev->payload, len, (void *)payload) == 0)
+      ev->payload_len = len;
+  }
+  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  return 0;
+}
+
+static __always_inline __u64 net_arg(__u32 kind, __u64 fd)
+{
+  return ((__u64)kind << 32) | (__u32)fd;
+}
+
+/* sendmsg/sendmmsg: destination in msg_name, first buffer in msg_iov[0]. */
+static __always_inline void send_msghdr(int fd, struct user_msghdr *msg)
+{
+  struct user_msghdr hdr = {};
+  if (bpf_probe_read_user(&hdr, sizeof(hdr), msg) != 0)
+    return;
+  struct iovec iov = {};
+  if (hdr.msg_iov && hdr.msg_iovlen > 0)
+    bpf_probe_read_user(&iov, sizeof(iov), hdr.msg_iov);
+  net_enter(net_arg(BOB_NET_SEND, fd), (__u64)hdr.msg_name, hdr.msg_namelen, (__u64)iov.iov_base,
+            iov.iov_len);
+}
+
+static __always_inline void accept_exit(long ret)
+{
+  if (ret < 0 || !current_is_tracked())
+    return;
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct sock *sk = sock_of_fd(task, (int)ret);
+  if (!sk)
+    return;
+  struct bob_net_event *ev = reserve(sizeof(*ev));
+  if (!ev)
+    return;
+  fill_header(&ev->h, BOB_EV_NET);
+  ev->kind = BOB_NET_ACCEPT;
+  ev->protocol = BPF_CORE_READ(sk, sk_protocol);
+  ev->payload_len = 0;
+  peer_of_sock(ev, sk);
+  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
+/* ---- every syscall: the per-tree set, plus argument capture for the ones above ---------- */
+
+SEC("raw_tp/sys_enter")
+int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+  if (!current_is_tracked())
+    return 0;
+  long id = ctx->args[1];
+  if (id >= 0 && id < BOB_SYSCALL_SLOTS)
+    syscalls_seen[id & (BOB_SYSCALL_SLOTS - 1)] = 1;
+
+  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+  switch (id) {
+  case NR_open:
+    open_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), -100, BOB_OPEN);
+    break;
+  case NR_creat:
+    open_enter(BPF_CORE_READ(regs, di), 01 | 0100 | 01000, -100, BOB_CREAT);
+    break;
+  case NR_openat:
+    open_enter(BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, di),
+               BOB_OPENAT);
+    break;
+  case NR_openat2: {
+    __u64 flags = 0;
+    bpf_probe_read_user(&flags, sizeof(flags), (void *)BPF_CORE_READ(regs, dx));
+    open_enter(BPF_CORE_READ(regs, si), (__u32)flags, BPF_CORE_READ(regs, di), BOB_OPENAT2);
+    break;
+  }
+  case NR_execve:
+    capture_exec_args(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
+    break;
+  case NR_execveat:
+    capture_exec_args(BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+    break;
+  case NR_connect:
+    net_enter(net_arg(BOB_NET_CONNECT, BPF_CORE_READ(regs, di)), BPF_CORE_READ(regs, si),
+              BPF_CORE_READ(regs, dx), 0, 0);
+    break;
+  case NR_sendto:
+    net_enter(net_arg(BOB_NET_SEND, BPF_CORE_READ(regs, di)), BPF_CORE_READ(regs, r8),
+              BPF_CORE_READ(regs, r9), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+    break;
+  case NR_sendmsg:
+    send_msghdr(BPF_CORE_READ(regs, di), (struct user_msghdr *)BPF_CORE_READ(regs, si));
+    break;
+  case NR_sendmmsg: {
+    /* glibc's resolver sends the A and AAAA queries in one sendmmsg; the first has the name. */
+    struct mmsghdr *vec = (struct mmsghdr *)BPF_CORE_READ(regs, si);
+    if (vec && BPF_CORE_READ(regs, dx) > 0)
+      send_msghdr(BPF_CORE_READ(regs, di), &vec->msg_hdr);
+    break;
+  }
+  default:
+    break;
+  }
+  return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+  if (!current_is_tracked())
+    return 0;
+  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+  long ret = ctx->args[1];
+  long id = BPF_CORE_READ(regs, orig_ax);
+  switch (id) {
+  case NR_open:
+  case NR_openat:
+  case NR_openat2:
+  case NR_creat:
+    open_exit(ret);
+    break;
+  case NR_execve:
+  case NR_execveat:
+    exec_exit(ret);
+    break;
+  case NR_accept:
+  case NR_accept4:
+    accept_exit(ret);
+    break;
+  default:
+    break;
+  }
+  return 0;
+}
+
+/* ---- capabilities (optional: the tracepoint exists from Linux 6.14) --------------------- */
+
+SEC("tp_btf/cap_capable")
+int BPF_PROG(on_cap_capable, const struct cred *cred, struct user_namespace *target_ns,
+             const struct user_namespace *capable_ns, int cap, int ret)
+{
+  if (cap < 0 || cap >= BOB_CAP_SLOTS || !current_is_tracked())
+    return 0;
+  struct task_struct *task = bpf_get_current_task_btf();
+  /* bprm and override_creds checks (exec set-up, overlayfs) are not the process's own. */
+  if ((__u64)cred != (__u64)BPF_CORE_READ(task, real_cred))
+    return 0;
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+  long syscall = regs ? BPF_CORE_READ(regs, orig_ax) : -1;
+  if (cap == CAP_SYS_ADMIN) {
+    /* The noaudit memory-accounting check in vm_enough_memory (see docs/tracing.md). */
+    switch (syscall) {
+    case NR_mmap: case NR_brk: case NR_mremap: case NR_mprotect: case NR_shmget:
+    case NR_execve: case NR_execveat:
+      return 0;
+    default:
+      break;
+    }
+  }
+  if (caps_seen[cap & (BOB_CAP_SLOTS - 1)])
+    return 0;
+  caps_seen[cap & (BOB_CAP_SLOTS - 1)] = 1;
+  struct bob_cap_event *ev = reserve(sizeof(*ev));
+  if (!ev)
+    return 0;
+  fill_header(&ev->h, BOB_EV_CAP);
+  ev->cap = cap;
+  ev->ret = ret;
+  ev->syscall = (__s32)syscall;
+  ev->reserved = 0;
+  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  return 0;
+}

@@ -1,0 +1,244 @@
+// Loading, attaching and draining bob's BPF programs with libbpf 1.1.
+#include "bpf_session.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <regex>
+
+#include "bob/error.h"
+#include "bob/log.h"
+#include "trace.skel.h"
+
+namespace bob::trace::detail {
+namespace {
+
+// libbpf reports why a program failed to load only through its print callback. Collect the
+// warnings of the current load so that the error can name the program and quote the reason.
+std::mutex libbpf_log_mutex;
+std::string libbpf_log;
+
+int collect_libbpf_output(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[1024];
+  std::vsnprintf(line, sizeof(line), format, args);
+  std::lock_guard<std::mutex> lock(libbpf_log_mutex);
+  if (libbpf_log.size() < (64u << 10)) libbpf_log += line;
+  return 0;
+}
+
+std::string take_libbpf_log() {
+  std::lock_guard<std::mutex> lock(libbpf_log_mutex);
+  std::string out;
+  out.swap(libbpf_log);
+  return out;
+}
+
+// The hooks the programs attach to, for error messages.
+std::string hook_of(bpf_program* program) {
+  const char* section = bpf_program__section_name(program);
+  return section ? section : "?";
+}
+
+bool is_optional(const std::string& program) { return program == "on_cap_capable"; }
+
+// The kernel has the capability:cap_capable tracepoint (Linux 6.14+) when its BTF knows the
+// tracepoint's typedef.
+bool kernel_has_cap_capable_tracepoint() {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return false;
+  bool found = btf__find_by_name_kind(vmlinux, "btf_trace_cap_capable", BTF_KIND_TYPEDEF) > 0;
+  btf__free(vmlinux);
+  return found;
+}
+
+int on_record(void* context, void* data, std::size_t size) {
+  auto* handler = static_cast<BpfSession::Handler*>(context);
+  (*handler)(data, size);
+  return 0;
+}
+
+// The name of the program libbpf blamed in its log ("prog 'on_exec': ..."), or "".
+std::string failing_program(const std::string& log) {
+  static const std::regex pattern("prog '([A-Za-z0-9_]+)'");
+  std::smatch match;
+  std::string last;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern);
+       it != std::sregex_iterator(); ++it)
+    last = (*it)[1];
+  return last;
+}
+
+// The last few lines of the verifier or libbpf output, for the error message.
+std::string tail_lines(const std::string& text, std::size_t count) {
+  std::size_t end = text.size();
+  while (end > 0 && text[end - 1] == '\n') --end;
+  std::size_t start = end;
+  for (std::size_t n = 0; n < count && start > 0; ++n) {
+    start = text.rfind('\n', start - 1);
+    if (start == std::string::npos) {
+      start = 0;
+      break;
+    }
+  }
+  std::string out = text.substr(start, end - start);
+  while (!out.empty() && out.front() == '\n') out.erase(0, 1);
+  return out;
+}
+
+}  // namespace
+
+BpfSession::BpfSession(Handler handler, bool load_only) : handler_(std::move(handler)) {
+  if (geteuid() != 0)
+    fail(Exit::inconclusive, "tracing needs root (CAP_BPF and CAP_PERFMON)",
+         "run bob as root, e.g. with sudo");
+  libbpf_set_print(collect_libbpf_output);
+  try {
+    load();
+    if (!load_only) attach();
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+BpfSession::~BpfSession() { release(); }
+
+void BpfSession::release() {
+  if (ring_) ring_buffer__free(ring_);
+  ring_ = nullptr;
+  for (auto* link : links_) bpf_link__destroy(link);
+  links_.clear();
+  if (skeleton_) bob_trace_bpf__destroy(skeleton_);
+  skeleton_ = nullptr;
+}
+
+void BpfSession::load() {
+  bool want_capabilities = kernel_has_cap_capable_tracepoint();
+  if (!want_capabilities) {
+    capabilities_traced_ = false;
+    notes_.push_back("capabilities not traced: this kernel has no capability:cap_capable "
+                     "tracepoint (it exists from Linux 6.14)");
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    take_libbpf_log();
+    skeleton_ = bob_trace_bpf__open();
+    if (!skeleton_)
+      fail(Exit::inconclusive,
+           std::string("cannot open the BPF object: ") + std::strerror(errno),
+           "is libbpf 1.x installed and does the kernel have BTF (/sys/kernel/btf/vmlinux)?");
+    if (!capabilities_traced_)
+      bpf_program__set_autoload(skeleton_->progs.on_cap_capable, false);
+    int rc = bob_trace_bpf__load(skeleton_);
+    if (rc == 0) break;
+    int error = rc < 0 ? -rc : errno;
+    std::string log = take_libbpf_log();
+    std::string program = failing_program(log);
+    bob_trace_bpf__destroy(skeleton_);
+    skeleton_ = nullptr;
+    if (is_optional(program) && capabilities_traced_) {
+      capabilities_traced_ = false;
+      notes_.push_back("capabilities not traced: the kernel refused the cap_capable program (" +
+                       std::string(std::strerror(error)) + ")");
+      continue;
+    }
+    std::string hook = "?";
+    if (!program.empty()) {
+      // Re-open only to read the section name of the program that failed.
+      if (auto* probe = bob_trace_bpf__open()) {
+        if (auto* p = bpf_object__find_program_by_name(probe->obj, program.c_str()))
+          hook = hook_of(p);
+        bob_trace_bpf__destroy(probe);
+      }
+    }
+    fail(Exit::inconclusive,
+         "BPF program '" + (program.empty() ? std::string("?") : program) + "' (hook " + hook +
+             ") failed to load: " + std::strerror(error) + "\n" + tail_lines(log, 6),
+         "bob needs a kernel with BTF, tracepoints and raw tracepoints, and root; see "
+         "docs/tracing.md");
+  }
+  if (!skeleton_) fail(Exit::inconclusive, "the BPF object did not load");
+  ring_ = ring_buffer__new(bpf_map__fd(skeleton_->maps.events), on_record, &handler_, nullptr);
+  if (!ring_)
+    fail(Exit::inconclusive,
+         std::string("cannot map the BPF ring buffer: ") + std::strerror(errno));
+}
+
+void BpfSession::attach() {
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, skeleton_->obj) {
+    if (!bpf_program__autoload(program)) continue;
+    std::string name = bpf_program__name(program);
+    take_libbpf_log();
+    bpf_link* link = bpf_program__attach(program);
+    if (link) {
+      links_.push_back(link);
+      continue;
+    }
+    int error = errno;
+    if (is_optional(name)) {
+      capabilities_traced_ = false;
+      notes_.push_back("capabilities not traced: attaching " + hook_of(program) +
+                       " failed: " + std::strerror(error));
+      continue;
+    }
+    fail(Exit::inconclusive,
+         "cannot attach BPF program '" + name + "' to " + hook_of(program) + ": " +
+             std::strerror(error) + " (errno " + std::to_string(error) + ")",
+         "raw tracepoints and tp_btf need root and a kernel with BTF; see docs/tracing.md");
+  }
+}
+
+void BpfSession::track(pid_t pid) {
+  __u32 key = static_cast<__u32>(pid);
+  __u64 value = 0;
+  if (bpf_map__update_elem(skeleton_->maps.tracked, &key, sizeof(key), &value, sizeof(value),
+                           BPF_ANY) != 0)
+    fail(Exit::inconclusive,
+         std::string("cannot insert the command's pid into the tracked map: ") +
+             std::strerror(errno));
+}
+
+int BpfSession::consume() {
+  int n = ring_buffer__consume(ring_);
+  if (n < 0 && n != -EINTR)
+    fail(Exit::inconclusive, std::string("reading the BPF ring buffer failed: ") +
+                                 std::strerror(-n));
+  return n < 0 ? 0 : n;
+}
+
+std::vector<pid_t> BpfSession::tracked_pids() const {
+  std::vector<pid_t> pids;
+  __u32 key = 0;
+  __u32 next = 0;
+  const void* previous = nullptr;
+  while (bpf_map__get_next_key(skeleton_->maps.tracked, previous, &next, sizeof(next)) == 0) {
+    pids.push_back(static_cast<pid_t>(next));
+    key = next;
+    previous = &key;
+    if (pids.size() > 100000) break;  // the map holds 16384 at most; guards a broken iteration
+  }
+  return pids;
+}
+
+KernelCounters BpfSession::counters() const {
+  KernelCounters c;
+  const auto* bss = skeleton_->bss;
+  c.lost_ringbuf = __atomic_load_n(&bss->lost_ringbuf, __ATOMIC_SEQ_CST);
+  c.lost_tracked = __atomic_load_n(&bss->lost_tracked, __ATOMIC_SEQ_CST);
+  c.lost_pending = __atomic_load_n(&bss->lost_pending, __ATOMIC_SEQ_CST);
+  c.failed_execs = __atomic_load_n(&bss->failed_execs, __ATOMIC_SEQ_CST);
+  for (int i = 0; i < static_cast<int>(sizeof(bss->syscalls_seen)); ++i)
+    if (bss->syscalls_seen[i]) c.syscalls.push_back(i);
+  for (int i = 0; i < static_cast<int>(sizeof(bss->caps_seen)); ++i)
+    if (bss->caps_seen[i]) c.capabilities.push_back(i);
+  return c;
+}
+
+}  // namespace bob::trace::detail

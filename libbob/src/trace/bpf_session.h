@@ -1,0 +1,59 @@
+// The loaded and attached BPF programs of one traced run (private to the trace module).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+struct bob_trace_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+namespace bob::trace::detail {
+
+struct KernelCounters {
+  std::uint64_t lost_ringbuf = 0;
+  std::uint64_t lost_tracked = 0;
+  std::uint64_t lost_pending = 0;
+  std::uint64_t failed_execs = 0;
+  std::vector<int> syscalls;      // numbers seen
+  std::vector<int> capabilities;  // numbers seen
+};
+
+class BpfSession {
+ public:
+  using Handler = std::function<void(const void* data, std::size_t size)>;
+
+  // Opens, loads and (unless load_only) attaches every program. Throws Error(inconclusive)
+  // naming the program, its hook and the errno when a needed one fails.
+  BpfSession(Handler handler, bool load_only = false);
+  ~BpfSession();
+  BpfSession(const BpfSession&) = delete;
+  BpfSession& operator=(const BpfSession&) = delete;
+
+  void track(pid_t pid);
+  // Consumes every record waiting in the ring buffer; returns how many.
+  int consume();
+  std::vector<pid_t> tracked_pids() const;
+  KernelCounters counters() const;
+
+  bool capabilities_traced() const { return capabilities_traced_; }
+  const std::vector<std::string>& notes() const { return notes_; }
+
+ private:
+  void load();
+  void attach();
+  void release();
+
+  Handler handler_;
+  bob_trace_bpf* skeleton_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  std::vector<bpf_link*> links_;
+  bool capabilities_traced_ = true;
+  std::vector<std::string> notes_;
+};
+
+}  // namespace bob::trace::detail

@@ -1,0 +1,51 @@
+// Turning the BPF records into an Observation (private to the trace module; unit-tested).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "bob/observation.h"
+
+namespace bob::trace::detail {
+
+// Go's path.Clean for absolute paths: collapses //, resolves . and .. lexically, no trailing /.
+std::string clean_path(std::string_view path);
+// Joins a relative name onto a directory and cleans the result (node-agent's cwd/dirfd join).
+std::string join_path(std::string_view directory, std::string_view name);
+// /proc/<digits>/... -> /proc/⋯/..., only when the path starts with /proc/ (node-agent).
+std::string rewrite_proc_pid(std::string path);
+// The QNAME of a DNS query message, fully qualified with the trailing dot; "" if malformed.
+std::string dns_query_name(const std::uint8_t* message, std::size_t size);
+
+class Decoder {
+ public:
+  explicit Decoder(Observation& observation, int root_pid)
+      : observation_(observation), root_pid_(root_pid) {}
+  void set_root_pid(int pid) { root_pid_ = pid; }
+  void handle(const void* data, std::size_t size);
+  bool root_exit_seen() const { return root_exit_seen_; }
+  std::uint64_t records() const { return records_; }
+  std::uint64_t malformed() const { return malformed_; }
+
+ private:
+  ProcessKey key_of(std::uint32_t pid, std::uint64_t start_ns) const;
+  Process& process(const ProcessKey& key);
+  void on_fork(const void* data);
+  void on_exec(const void* data);
+  void on_exec_failed(const void* data);
+  void on_exit(const void* data);
+  void on_open(const void* data);
+  void on_net(const void* data);
+  void on_cap(const void* data);
+
+  Observation& observation_;
+  int root_pid_;
+  bool root_exit_seen_ = false;
+  std::uint64_t records_ = 0;
+  std::uint64_t malformed_ = 0;
+};
+
+}  // namespace bob::trace::detail

@@ -1,0 +1,107 @@
+// bob record: run a command under tracing and write the profile of what it did.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "bob/error.h"
+#include "bob/fsutil.h"
+#include "bob/log.h"
+#include "bob/profile.h"
+#include "bob/trace.h"
+#include "command.h"
+
+namespace {
+
+int run_record(int argc, char** argv) {
+  // Everything after `--` is the command, untouched by option parsing.
+  int split = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) {
+      split = i;
+      break;
+    }
+  }
+  std::vector<std::string> command(argv + std::min(split + 1, argc), argv + argc);
+
+  cxxopts::Options options("bob record",
+                           "Run CMD under eBPF tracing (as root) and write a highly specific "
+                           "ApplicationProfile of what it and its descendants did.\n"
+                           "usage: bob record [OPTIONS] -- CMD [ARGS...]");
+  bob::cli::add_common_options(options);
+  options.add_options()
+      ("name", "metadata.name of the profile (default: bob-<command>)",
+       cxxopts::value<std::string>()->default_value(""))
+      ("container", "name of the profile's container entry (default: the name)",
+       cxxopts::value<std::string>()->default_value(""))
+      ("namespace", "metadata.namespace (default: none)",
+       cxxopts::value<std::string>()->default_value(""))
+      ("o,output", "write the profile here (\"-\": standard output)",
+       cxxopts::value<std::string>()->default_value("-"))
+      ("format", "yaml or json", cxxopts::value<std::string>()->default_value("yaml"))
+      ("runs", "run the command N times and keep only what holds in every run",
+       cxxopts::value<int>()->default_value("1"))
+      ("timeout", "seconds before the command is killed (0: none); a timeout fails the recording",
+       cxxopts::value<int>()->default_value("0"))
+      ("prefix", "the install prefix to note among the vendor's roots",
+       cxxopts::value<std::string>()->default_value(""));
+  bool help = false;
+  auto result = bob::cli::parse(options, split, argv, help);
+  if (help) return 0;
+  if (!result.unmatched().empty())
+    bob::fail(bob::Exit::usage, "unexpected argument '" + result.unmatched().front() + "'",
+              "put the command after `--`: bob record [OPTIONS] -- CMD [ARGS...]");
+  if (command.empty())
+    bob::fail(bob::Exit::usage, "no command to record",
+              "usage: bob record [OPTIONS] -- CMD [ARGS...]");
+  std::string format = bob::cli::checked_format(result, {"yaml", "json"});
+  int runs = result["runs"].as<int>();
+  if (runs < 1 || runs > 100)
+    bob::fail(bob::Exit::usage, "--runs must be between 1 and 100");
+  int timeout = result["timeout"].as<int>();
+  if (timeout < 0) bob::fail(bob::Exit::usage, "--timeout must not be negative");
+
+  bob::trace::TraceOptions trace_options;
+  trace_options.argv = command;
+  trace_options.timeout = std::chrono::seconds(timeout);
+  trace_options.passthrough_stdio = true;
+  trace_options.install_prefix = result["prefix"].as<std::string>();
+
+  std::vector<bob::trace::Observation> observations;
+  int command_status = 0;
+  for (int run = 1; run <= runs; ++run) {
+    if (runs > 1) bob::log::info("record: run " + std::to_string(run) + " of " +
+                                 std::to_string(runs));
+    auto observation = bob::trace::run_traced(trace_options);
+    for (const auto& note : observation.notes) bob::log::info("record: " + note);
+    if (!bob::trace::complete(observation))
+      bob::fail(bob::Exit::inconclusive,
+                "the recording is incomplete: " + bob::trace::incompleteness_reason(observation),
+                "no profile was written; see docs/tracing.md");
+    if (observation.exit_status != 0 && command_status == 0)
+      command_status = observation.exit_status;
+    observations.push_back(std::move(observation));
+  }
+
+  bob::trace::RecordOptions record_options;
+  record_options.name = result["name"].as<std::string>();
+  record_options.container = result["container"].as<std::string>();
+  record_options.namespace_name = result["namespace"].as<std::string>();
+  auto profile = bob::trace::observations_to_profile(observations, record_options);
+  auto text = bob::profile::to_string(
+      profile, format == "json" ? bob::profile::Format::json : bob::profile::Format::yaml);
+  bob::fs::write_file_atomic(result["output"].as<std::string>(), text);
+  const auto& c = profile.containers.front();
+  bob::log::info("record: " + std::to_string(c.execs.size()) + " execs, " +
+                 std::to_string(c.opens.size()) + " opens, " +
+                 std::to_string(c.syscalls.size()) + " syscalls, " +
+                 std::to_string(c.capabilities.size()) + " capabilities, " +
+                 std::to_string(c.endpoints.size()) + " endpoints");
+  if (command_status != 0)
+    bob::log::warn("record: the command exited with status " + std::to_string(command_status));
+  return command_status;
+}
+
+}  // namespace
+
+BOB_COMMAND("record", "Run a command under eBPF tracing and write its profile", run_record);
