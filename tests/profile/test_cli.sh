@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The profile commands end to end: help, exit codes, formats, atomic output files.
+set -u
+: "${BOB:?}" "${BOB_SOURCE_ROOT:?}"
+study="$BOB_SOURCE_ROOT/testdata/corpus/bobctl/testdata/parameterstudy"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+check() {  # check "what" command...; passes when the command succeeds
+  local what=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what" >&2; fi
+}
+status_of() { "$@" >/dev/null 2>&1; echo $?; }
+
+help=$("$BOB" --help)
+for command in validate summarize diff merge; do
+  check "bob --help lists $command" grep -q "^  $command " <<<"$help"
+  check "bob $command --help exits 0" test "$(status_of "$BOB" "$command" --help)" = 0
+  check "bob $command --help shows -v and -q" \
+    bash -c "'$BOB' $command --help | grep -q -- '--verbose' && '$BOB' $command --help | grep -q -- '--quiet'"
+done
+
+# validate: exit codes, located text output, json output.
+check "validate accepts a corpus profile" test "$(status_of "$BOB" validate "$study/webapp/bob6k3s.yaml")" = 0
+bad="$work/bad.yaml"
+printf 'apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1\nkind: ApplicationProfile\nmetadata: {name: x}\nspec:\n  containers:\n  - name: a\n    capabilities: [NET_ADMINN]\n' >"$bad"
+check "validate exits 2 on errors" test "$(status_of "$BOB" validate "$bad")" = 2
+out=$("$BOB" validate "$bad" 2>/dev/null)
+check "validate prints file:line:column: error: pointer: sentence" \
+  grep -qF "$bad:7:20: error: /spec/containers/0/capabilities/0: 'NET_ADMINN' is not a Linux capability" <<<"$out"
+check "validate prints a hint" grep -q "^  hint: " <<<"$out"
+json=$("$BOB" validate --format json "$bad" "$study/webapp/bob6k3s.yaml")
+check "validate --format json counts errors and warnings" \
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["errors"]==1 and d["warnings"]==5 and d["files"]==2' "$json"
+check "validate -q hides warnings" test -z "$("$BOB" validate -q "$study/webapp/bob6k3s.yaml" 2>&1)"
+check "validate of a missing file exits 2" test "$(status_of "$BOB" validate "$work/none.yaml")" = 2
+
+# summarize: the golden row, csv, json, -o.
+row=$(sed -n 3p "$study/redis/redisbob/attacksurface.md")
+check "summarize gives the prototype's redisbob row" \
+  grep -qxF "$row" <("$BOB" summarize "$study/redis/redisbob/statefulset-bob-redis-master_bob.yaml")
+check "summarize --format csv" grep -qx 'rs-bob-redis-master,redis,container,DAC_OVERRIDE DAC_READ_SEARCH NET_ADMIN,0,21,5,119' \
+  <("$BOB" summarize --format csv "$study/redis/redisbob/statefulset-bob-redis-master_bob.yaml")
+check "summarize --format json" python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and d[1]["syscalls"]==79' \
+  < <("$BOB" summarize --format json "$study/webapp/bob6k3s.yaml" "$study/webapp/bob6587gke.yaml")
+check "summarize rejects an unknown format" test "$(status_of "$BOB" summarize --format xml "$study/webapp/bob6k3s.yaml")" = 2
+
+# diff: exit 1 when different, 0 when equal, json.
+check "diff exits 1 for different profiles" \
+  test "$(status_of "$BOB" diff "$study/webapp/bob6k3s.yaml" "$study/webapp/bob6587gke.yaml")" = 1
+check "diff exits 0 for the same profile" \
+  test "$(status_of "$BOB" diff "$study/webapp/bob6k3s.yaml" "$study/webapp/bob6k3s.yaml")" = 0
+check "diff text names the container and entries" grep -qF "  - endpoints :8080/ping.php inbound" \
+  <("$BOB" diff "$study/webapp/bob6k3s.yaml" "$study/webapp/bob6587gke.yaml")
+check "diff --format json" python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["different"] and len(d["differences"])==22' \
+  < <("$BOB" diff --format json "$study/webapp/bob6k3s.yaml" "$study/webapp/bob6587gke.yaml")
+check "diff with one file is a usage error" test "$(status_of "$BOB" diff "$study/webapp/bob6k3s.yaml")" = 2
+
+# merge: output file, superset, atomicity on failure.
+merged="$work/merged.yaml"
+check "merge writes the superset" "$BOB" merge -q "$study/redis/bob-redis-ubuntu-22.04-k3s-v1.30.0.yaml" \
+  "$study/redis/bob-redis-ubuntu-24.04-kind-v1.33.0.yaml" -o "$merged"
+check "the merged profile validates" test "$(status_of "$BOB" validate "$merged")" = 0
+check "the merged profile has no volatile metadata" bash -c "! grep -q -e creationTimestamp -e resource-size '$merged'"
+check "the merged redis profile has 87 syscalls" grep -qx 'rs-bob-redis-master,redis,container,DAC_OVERRIDE DAC_READ_SEARCH NET_ADMIN,0,40,5,87' \
+  <("$BOB" summarize --format csv "$merged" | sed 's/^statefulset/rs/;s/^rs-bob-redis-master[^,]*/rs-bob-redis-master/')
+echo "keep" >"$work/keep.yaml"
+check "merge of mixed kinds exits 2" test "$(status_of "$BOB" merge "$study/webapp/bob6k3s.yaml" \
+  "$BOB_SOURCE_ROOT/testdata/corpus/bob/example/redis/sbobs/cp-redis.yaml" -o "$work/keep.yaml")" = 2
+check "a failed merge leaves the output file untouched" test "$(cat "$work/keep.yaml")" = keep
+check "merge into a missing directory exits 2" test "$(status_of "$BOB" merge "$study/webapp/bob6k3s.yaml" -o "$work/no/dir/x.yaml")" = 2
+check "merge without -o is a usage error" test "$(status_of "$BOB" merge "$study/webapp/bob6k3s.yaml")" = 2
+check "no temporary files are left behind" test "$(ls "$work" | wc -l)" = 3
+
+echo "$passed passed, $failed failed"
+test "$failed" = 0
