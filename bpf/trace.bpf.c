@@ -312,7 +312,7 @@ __noinline int capture_exec_args(__u64 filename_addr, __u64 argv_addr)
   long n = bpf_probe_read_user_str(args->filename, sizeof(args->filename), filename);
   args->filename_len = n > 0 ? n - 1 : 0;
   args->truncated = 0;
-  args->reserved = 0;
+  args->filename_fault = n <= 0;
   args->argc = 0;
   for (int i = 0; i < BOB_ARG_COUNT; i++) {
     const char *arg = NULL;
@@ -324,8 +324,12 @@ __noinline int capture_exec_args(__u64 filename_addr, __u64 argv_addr)
     if (!arg)
       break;
     long len = bpf_probe_read_user_str(args->args[i], BOB_ARG_READ, arg);
-    if (len <= 0)
+    if (len <= 0 && i == 0) {
+      len = 1; /* the filename: user space takes it from bprm->filename instead */
+    } else if (len <= 0) {
+      args->truncated = 2; /* a string in a page that is not resident: cannot fault here */
       break;
+    }
     len -= 1;
     if (len > BOB_ARG_KEEP) {
       len = BOB_ARG_KEEP;
@@ -368,7 +372,12 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
     ev->args.argc = 0;
     ev->args.filename_len = 0;
     ev->args.truncated = 0;
+    ev->args.filename_fault = 1;
   }
+  long kn = bpf_probe_read_kernel_str(ev->kernel_filename, sizeof(ev->kernel_filename),
+                                      BPF_CORE_READ(bprm, filename));
+  ev->kernel_filename_len = kn > 0 ? kn - 1 : 0;
+  ev->reserved = 0;
 
   struct file *exe = BPF_CORE_READ(task, mm, exe_file);
   ev->exe_len = copy_walked_path(ev->exe, walk_file(exe));

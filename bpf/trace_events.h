@@ -69,8 +69,9 @@ struct bob_exit_event {
 struct bob_exec_args {
   __u32 filename_len;
   __u32 argc;             /* args captured, args[0] being the filename */
-  __u32 truncated;        /* more than BOB_ARG_COUNT args, or an arg longer than BOB_ARG_KEEP */
-  __u32 reserved;
+  __u32 truncated;        /* 1: more than BOB_ARG_COUNT args, or an arg longer than
+                           * BOB_ARG_KEEP; 2: an arg was not readable (page not resident) */
+  __u32 filename_fault;   /* the filename was not readable (page not resident): see exec event */
   __u16 arg_len[BOB_ARG_COUNT];
   char filename[BOB_PATH_MAX];
   char args[BOB_ARG_COUNT][BOB_ARG_SLOT];
@@ -86,6 +87,9 @@ struct bob_exec_event {
   __u32 cmdline_truncated;
   char exe[BOB_PATH_MAX];
   char cwd[BOB_PATH_MAX];
+  __u32 kernel_filename_len;
+  __u32 reserved;
+  char kernel_filename[BOB_PATH_MAX];  /* bprm->filename: "/dev/fd/N" for AT_EMPTY_PATH */
   char cmdline[BOB_CMDLINE_MAX];
   struct bob_exec_args args;
 };

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <regex>
 #include <vector>
 
 #include "bob/profile.h"
@@ -68,6 +69,23 @@ std::vector<std::string> split_nul(const char* bytes, std::size_t length) {
 }
 
 }  // namespace
+
+std::vector<std::string> args_from_cmdline(const std::string& filename,
+                                           const std::vector<std::string>& cmdline) {
+  // A script's cmdline is [interpreter, (interpreter arg), filename, argv[1..]]; otherwise it
+  // is argv itself.
+  std::size_t tail = 1;
+  for (std::size_t k = 1; k <= 2 && k < cmdline.size(); ++k) {
+    if (cmdline[k] == filename && cmdline[0] != filename) {
+      tail = k + 1;
+      break;
+    }
+  }
+  std::vector<std::string> args = {filename.substr(0, BOB_ARG_KEEP)};
+  for (std::size_t i = tail; i < cmdline.size() && args.size() < BOB_ARG_COUNT; ++i)
+    args.push_back(cmdline[i].substr(0, BOB_ARG_KEEP));
+  return args;
+}
 
 std::string clean_path(std::string_view path) {
   std::vector<std::string_view> kept;
@@ -211,10 +229,30 @@ void Decoder::on_exec(const void* data) {
   }
   for (std::uint32_t i = 0; i < args.argc && i < BOB_ARG_COUNT; ++i)
     exec.args.push_back(text(args.args[i], args.arg_len[i], BOB_ARG_KEEP));
+  if (args.filename_fault || !ev->has_args) {
+    // The user string could not be read at execve entry; the kernel's copy is exact, except
+    // that an empty name with AT_EMPTY_PATH reads "/dev/fd/N" there.
+    std::string given = text(ev->kernel_filename, ev->kernel_filename_len,
+                             sizeof(ev->kernel_filename));
+    static const std::regex dev_fd("/dev/fd/[0-9]+");
+    if (std::regex_match(given, dev_fd)) given.clear();
+    exec.filename = given;
+    if (exec.args.empty()) exec.args.push_back(given.substr(0, BOB_ARG_KEEP));
+    else exec.args[0] = given.substr(0, BOB_ARG_KEEP);
+  }
   exec.args_truncated = args.truncated != 0;
   exec.cmdline = split_nul(ev->cmdline, std::min<std::size_t>(ev->cmdline_len,
                                                               sizeof(ev->cmdline)));
-  if (ev->cmdline_truncated) exec.args_truncated = true;
+  if (args.truncated == 2 && !exec.cmdline.empty()) {
+    // An argv string was in a page not yet faulted in at execve entry. The kernel has copied
+    // the argv onto the new stack by now: rebuild the IG v0.48.1 form from it.
+    exec.args = args_from_cmdline(exec.filename, exec.cmdline);
+    exec.args_truncated = exec.cmdline.size() > BOB_ARG_COUNT || ev->cmdline_truncated;
+    for (const auto& a : exec.cmdline)
+      if (a.size() > BOB_ARG_KEEP) exec.args_truncated = true;
+  } else if (ev->cmdline_truncated) {
+    exec.args_truncated = true;
+  }
   if (ev->cwd_len >= 0) exec.cwd = text(ev->cwd, ev->cwd_len, sizeof(ev->cwd));
 
   Process& p = process(key);

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bob/observation.h"
 
@@ -17,6 +18,10 @@ std::string clean_path(std::string_view path);
 std::string join_path(std::string_view directory, std::string_view name);
 // /proc/<digits>/... -> /proc/⋯/..., only when the path starts with /proc/ (node-agent).
 std::string rewrite_proc_pid(std::string path);
+// IG v0.48.1 args ([filename, argv[1..19]], 255 characters each) rebuilt from the new image's
+// argv, for when the caller's strings could not be read at execve entry.
+std::vector<std::string> args_from_cmdline(const std::string& filename,
+                                           const std::vector<std::string>& cmdline);
 // The QNAME of a DNS query message, fully qualified with the trailing dot; "" if malformed.
 std::string dns_query_name(const std::uint8_t* message, std::size_t size);
 

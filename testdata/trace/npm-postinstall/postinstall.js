@@ -1,0 +1,7 @@
+// Reads one system file and writes a marker into the package: what a small installer does.
+// BOB_EXTRA_READ (tests only) makes it read one more file, which verification must catch.
+const fs = require('fs');
+const path = require('path');
+fs.readFileSync('/etc/os-release');
+if (process.env.BOB_EXTRA_READ) fs.readFileSync(process.env.BOB_EXTRA_READ);
+fs.writeFileSync(path.join(__dirname, 'installed.marker'), 'ok\n');

@@ -1,0 +1,222 @@
+// The tracer's user-space logic without BPF: path joining, the /proc rewrite, DNS parsing, names,
+// and turning observations into a profile (single and multiple runs).
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bob/error.h"
+#include "bob/trace.h"
+#include "decode.h"
+
+using namespace bob::trace;
+using detail::clean_path;
+using detail::join_path;
+using detail::rewrite_proc_pid;
+
+namespace bob::trace::detail {
+bool volatile_segment(std::string_view segment);
+}
+
+static const std::string kDyn = "\xE2\x8B\xAF";
+
+TEST_CASE("paths are cleaned and joined like node-agent (Go path.Clean)") {
+  CHECK(clean_path("/a//b/./c/") == "/a/b/c");
+  CHECK(clean_path("/a/b/../c") == "/a/c");
+  CHECK(clean_path("/..") == "/");
+  CHECK(join_path("/srv/data", "rel.txt") == "/srv/data/rel.txt");
+  CHECK(join_path("/srv/data", "./x/../y") == "/srv/data/y");
+  CHECK(join_path("/srv/data", ".") == "/srv/data");
+  CHECK(join_path("/srv/data", "/abs") == "/abs");
+}
+
+TEST_CASE("/proc/<pid>/ becomes /proc/⋯/ only at the start of the path") {
+  CHECK(rewrite_proc_pid("/proc/123/status") == "/proc/" + kDyn + "/status");
+  CHECK(rewrite_proc_pid("/proc/42") == "/proc/" + kDyn);
+  CHECK(rewrite_proc_pid("/proc/self/status") == "/proc/self/status");
+  CHECK(rewrite_proc_pid("/proc/12ab/x") == "/proc/12ab/x");
+  CHECK(rewrite_proc_pid("/host/proc/1/x") == "/host/proc/1/x");
+  CHECK(rewrite_proc_pid("/proc/sys/kernel") == "/proc/sys/kernel");
+}
+
+static std::vector<std::uint8_t> query(const std::string& name) {
+  std::vector<std::uint8_t> m = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+  std::size_t start = 0;
+  while (start < name.size()) {
+    std::size_t dot = name.find('.', start);
+    if (dot == std::string::npos) dot = name.size();
+    m.push_back(static_cast<std::uint8_t>(dot - start));
+    for (std::size_t i = start; i < dot; ++i) m.push_back(static_cast<std::uint8_t>(name[i]));
+    start = dot + 1;
+  }
+  m.insert(m.end(), {0, 0, 1, 0, 1});
+  return m;
+}
+
+TEST_CASE("DNS query names are parsed with the trailing dot; malformed input gives nothing") {
+  auto q = query("registry.npmjs.org");
+  CHECK(detail::dns_query_name(q.data(), q.size()) == "registry.npmjs.org.");
+  CHECK(detail::dns_query_name(q.data(), 12) == "");
+  auto truncated = q;
+  truncated.resize(20);
+  CHECK(detail::dns_query_name(truncated.data(), truncated.size()) == "");
+  auto pointer = q;
+  pointer[12] = 0xc0;  // a compression pointer has no place in a query
+  CHECK(detail::dns_query_name(pointer.data(), pointer.size()) == "");
+  auto no_questions = q;
+  no_questions[5] = 0;
+  CHECK(detail::dns_query_name(no_questions.data(), no_questions.size()) == "");
+}
+
+TEST_CASE("syscall, flag and capability names") {
+  CHECK(syscall_name(0) == "read");
+  CHECK(syscall_name(59) == "execve");
+  CHECK(syscall_name(257) == "openat");
+  CHECK(syscall_name(435) == "clone3");
+  CHECK(syscall_name(437) == "openat2");
+  CHECK(syscall_name(-1) == "");
+  CHECK(syscall_name(100000) == "");
+  CHECK(open_flag_names(0) == std::vector<std::string>{"O_RDONLY"});
+  CHECK(open_flag_names(02000000 | 01 | 0100 | 01000) ==
+        std::vector<std::string>{"O_WRONLY", "O_CREAT", "O_TRUNC", "O_CLOEXEC"});
+  CHECK(open_flag_names(02 | 0200000) == std::vector<std::string>{"O_RDWR", "O_DIRECTORY"});
+  CHECK(open_flag_names(04010000) == std::vector<std::string>{"O_RDONLY", "O_SYNC"});
+  CHECK(capability_name(0) == "CHOWN");
+  CHECK(capability_name(21) == "SYS_ADMIN");
+  CHECK(capability_name(40) == "CHECKPOINT_RESTORE");
+  CHECK(capability_name(41) == "");
+}
+
+TEST_CASE("volatile segments: UUIDs, long hex ids, timestamps, pids") {
+  CHECK(detail::volatile_segment("0b4c5e0e-8c7a-4d8e-9a53-1f2e3d4c5b6a"));
+  CHECK(detail::volatile_segment("file-0b4c5e0e-8c7a-4d8e-9a53-1f2e3d4c5b6a.json"));
+  CHECK(detail::volatile_segment("3f2a9c0d1e4b5a6978f0"));
+  CHECK(detail::volatile_segment("2026-12-03T13_40_01_123Z-debug-0.log"));
+  CHECK(detail::volatile_segment("123456"));
+  CHECK_FALSE(detail::volatile_segment("node_modules"));
+  CHECK_FALSE(detail::volatile_segment("lib64"));
+  CHECK_FALSE(detail::volatile_segment("1.2.3"));
+  CHECK_FALSE(detail::volatile_segment("ab"));
+  CHECK_FALSE(detail::volatile_segment("deadbeefcafebabe"));  // letters only: a word, not an id
+}
+
+namespace {
+
+Observation observation(const std::vector<std::string>& paths,
+                        const std::vector<std::vector<std::string>>& argvs) {
+  Observation o;
+  o.root = ProcessKey{100, 1};
+  o.kernel_release = "6.18.44";
+  o.traced_kinds = {"exec", "open", "syscall", "network", "dns", "capability"};
+  o.roots = {{"home", "/home/vendor"}, {"tmp", "/tmp"}};
+  for (const auto& argv : argvs) {
+    ExecEvent e;
+    e.process = o.root;
+    e.exe_path = "/usr/bin/node";
+    e.filename = argv.front();
+    e.args = argv;
+    o.execs.push_back(e);
+  }
+  for (const auto& path : paths) {
+    OpenEvent open;
+    open.process = o.root;
+    open.path = path;
+    open.flags = {"O_RDONLY", "O_CLOEXEC"};
+    o.opens.push_back(open);
+  }
+  o.syscalls = {"openat", "read"};
+  o.capabilities.push_back(CapabilityEvent{o.root, "CHOWN"});
+  o.network.push_back(NetworkEvent{o.root, "outbound", "TCP", "127.0.0.1", 4873});
+  o.dns.push_back(DnsEvent{o.root, "registry.npmjs.org."});
+  return o;
+}
+
+std::vector<std::string> open_paths(const bob::profile::Profile& p) {
+  std::vector<std::string> out;
+  for (const auto& o : p.containers.front().opens) out.push_back(o.path);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("one run: specific profile with annotations; UUID segments become ⋯") {
+  auto o = observation({"/etc/passwd", "/tmp/0b4c5e0e-8c7a-4d8e-9a53-1f2e3d4c5b6a/x.json"},
+                       {{"/usr/bin/node", "install.js"}});
+  RecordOptions options;
+  options.name = "vendor-installer";
+  auto p = observation_to_profile(o, options);
+  CHECK(p.metadata["name"] == "vendor-installer");
+  const auto& annotations = p.metadata["annotations"];
+  CHECK(annotations["kubescape.io/status"] == "completed");
+  CHECK(annotations["kubescape.io/completion"] == "complete");
+  auto recorded = bob::profile::Json::parse(annotations[kAnnotationRecordedWith].get<std::string>());
+  CHECK(recorded["kernel"] == "6.18.44");
+  CHECK(recorded["traced"].size() == 6);
+  auto roots = bob::profile::Json::parse(annotations[kAnnotationRoots].get<std::string>());
+  CHECK(roots["home"] == "/home/vendor");
+  REQUIRE(p.containers.size() == 1);
+  const auto& c = p.containers.front();
+  CHECK(c.name == "vendor-installer");
+  CHECK(open_paths(p) == std::vector<std::string>{"/etc/passwd", "/tmp/" + kDyn + "/x.json"});
+  CHECK(c.opens.front().flags == std::vector<std::string>{"O_CLOEXEC", "O_RDONLY"});
+  REQUIRE(c.execs.size() == 1);
+  CHECK(c.execs.front().path == "/usr/bin/node");
+  CHECK(c.execs.front().args == std::vector<std::string>{"/usr/bin/node", "install.js"});
+  CHECK(c.syscalls == std::vector<std::string>{"openat", "read"});
+  CHECK(c.capabilities == std::vector<std::string>{"CHOWN"});
+  REQUIRE(c.endpoints.size() == 1);
+  CHECK(c.endpoints.front().endpoint == ":4873");
+  CHECK(c.endpoints.front().direction == "outbound");
+  auto nn = bob::profile::Json::parse(annotations["bob.dev/network-neighborhood"].get<std::string>());
+  CHECK(nn["egress"].size() == 2);
+}
+
+TEST_CASE("several runs: segments that vary between runs become ⋯, the rest stays literal") {
+  auto a = observation({"/home/vendor/.npm/_cacache/tmp/4GusJE/pkg.tgz", "/etc/hosts",
+                        "/home/vendor/.npm/_cacache/index-v5/first-run-only"},
+                       {{"/usr/bin/node", "--tmp=/tmp/abcXYZ"}});
+  auto b = observation({"/home/vendor/.npm/_cacache/tmp/Qp9rTz/pkg.tgz", "/etc/hosts"},
+                       {{"/usr/bin/node", "--tmp=/tmp/zzzQQQ"}});
+  auto p = observations_to_profile({a, b}, RecordOptions{"npm", "", ""});
+  auto paths = open_paths(p);
+  CHECK(paths == std::vector<std::string>{
+                     "/etc/hosts",
+                     "/home/vendor/.npm/_cacache/index-v5/first-run-only",
+                     "/home/vendor/.npm/_cacache/tmp/" + kDyn + "/pkg.tgz"});
+  const auto& execs = p.containers.front().execs;
+  REQUIRE(execs.size() == 1);
+  CHECK(execs.front().args == std::vector<std::string>{"/usr/bin/node", kDyn});
+}
+
+TEST_CASE("an incomplete run never becomes a profile") {
+  auto o = observation({"/etc/passwd"}, {});
+  o.lost_events = 3;
+  try {
+    observation_to_profile(o, RecordOptions{});
+    FAIL("expected an error");
+  } catch (const bob::Error& e) {
+    CHECK(e.code() == bob::Exit::inconclusive);
+  }
+  o.lost_events = 0;
+  o.timed_out = true;
+  CHECK_THROWS_AS(observation_to_profile(o, RecordOptions{}), bob::Error);
+  o.timed_out = false;
+  o.lingering_processes = 1;
+  CHECK_FALSE(complete(o));
+}
+
+TEST_CASE("IG v0.48.1 args are rebuilt from the new image's argv when needed") {
+  using detail::args_from_cmdline;
+  using V = std::vector<std::string>;
+  CHECK(args_from_cmdline("/usr/bin/true", {"true", "vfork"}) == V{"/usr/bin/true", "vfork"});
+  // a script: the interpreter comes first, then the script as given, then argv[1..]
+  CHECK(args_from_cmdline("./s.sh", {"/bin/sh", "./s.sh", "a"}) == V{"./s.sh", "a"});
+  CHECK(args_from_cmdline("./s.py", {"/usr/bin/env", "python3", "./s.py", "a"}) ==
+        V{"./s.py", "a"});
+  V many = {"x"};
+  for (int i = 0; i < 30; ++i) many.push_back(std::string(300, 'y'));
+  auto args = args_from_cmdline("/bin/x", many);
+  CHECK(args.size() == 20);
+  CHECK(args[1].size() == 255);
+}
