@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 
 #include "bob/log.h"
 #include "oci_internal.h"
@@ -647,7 +648,8 @@ void stream_blob(Client::Impl& impl, const Reference& repo, const Descriptor& de
   RegistryCall call;
   call.endpoint = repo.endpoint();
   call.http.url = impl.repo_url(repo, "blobs/" + desc.digest);
-  call.http.max_body = static_cast<std::size_t>(expected) + 1;
+  // The sink enforces the descriptor's size itself, with a trust error.
+  call.http.max_body = std::numeric_limits<std::size_t>::max();
   call.http.sink = [&, hasher, received](std::string_view piece) {
     *received += piece.size();
     if (*received > expected) {

@@ -61,7 +61,7 @@ static std::optional<std::vector<Descriptor>> api_pages(Client::Impl& impl, cons
   // No n= parameter: it is not defined for referrers (R33).
   if (!artifact_type.empty()) url = detail::add_query(url, "artifactType", artifact_type);
   std::vector<Descriptor> all;
-  *filtered = !artifact_type.empty();
+  *filtered = false;
   const std::string key = state_key(repo);
   for (std::size_t page = 0;; ++page) {
     if (page >= impl.options.max_referrer_pages) {
@@ -115,7 +115,9 @@ static std::optional<std::vector<Descriptor>> api_pages(Client::Impl& impl, cons
     if (applied.empty() && index.contains("annotations") && index["annotations"].is_object()) {
       applied = index["annotations"].value("org.opencontainers.referrers.filtersApplied", "");
     }
-    if (applied.find("artifactType") == std::string::npos) *filtered = false;
+    bool page_filtered =
+        !artifact_type.empty() && applied.find("artifactType") != std::string::npos;
+    *filtered = page == 0 ? page_filtered : (*filtered && page_filtered);
     auto page_entries = descriptors_of(index, "referrers API of " + repo.repository_name());
     all.insert(all.end(), page_entries.begin(), page_entries.end());
     std::string next = detail::next_link(response);

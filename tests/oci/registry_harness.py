@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Runs a command against a private docker-registry (Debian's distribution v2.8.2).
+
+    registry_harness.py [--mode plain|htpasswd|token] -- COMMAND [ARGS...]
+
+Starts /usr/bin/docker-registry on a free 127.0.0.1 port with its own config and a temporary
+storage folder (deletes enabled), optionally behind htpasswd Basic auth or token auth (with
+tests/oci/token_server.py and a freshly generated EC P-256 key and self-signed certificate),
+runs COMMAND with these variables set, then stops everything and removes the folder:
+
+    BOB_TEST_REGISTRY           127.0.0.1:PORT
+    BOB_TEST_REGISTRY_MODE      plain | htpasswd | token
+    BOB_TEST_REGISTRY_USER      user name (htpasswd, token)
+    BOB_TEST_REGISTRY_PASSWORD  its password
+    BOB_TEST_REGISTRY_DIR       the temporary folder (config, logs)
+
+Exit status: COMMAND's. When docker-registry (or htpasswd/openssl for the auth modes) is
+missing: 77 (skip), or 1 when CI=true, as tests/support/prereq.sh does.
+"""
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REGISTRY = "/usr/bin/docker-registry"
+
+
+def require(ok, what):
+    if ok:
+        return
+    if os.environ.get("CI") == "true":
+        print("FAIL: %s is missing, and CI=true forbids skipping" % what, file=sys.stderr)
+        sys.exit(1)
+    print("SKIP: %s is missing" % what, file=sys.stderr)
+    sys.exit(77)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, proc, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return True
+        except urllib.error.HTTPError:
+            return True  # 401 and friends: it answers
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("%s did not start within %d s" % (what, timeout))
+
+
+def wait_for_file(path, proc, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline and not os.path.exists(path):
+        if proc.poll() is not None:
+            raise SystemExit("token server exited early")
+        time.sleep(0.05)
+    with open(path) as f:
+        return int(f.read())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=["plain", "htpasswd", "token"], default="plain")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command given")
+
+    require(os.access(REGISTRY, os.X_OK), "docker-registry (apt-get install docker-registry)")
+    if args.mode == "htpasswd":
+        require(shutil.which("htpasswd"), "htpasswd (apt-get install apache2-utils)")
+    if args.mode == "token":
+        require(shutil.which("openssl"), "openssl")
+
+    work = tempfile.mkdtemp(prefix="bob-registry-")
+    children = []
+    user, password = "bob-tester", "pw-" + secrets.token_hex(8)
+    try:
+        auth = ""
+        if args.mode == "htpasswd":
+            subprocess.run(["htpasswd", "-B", "-b", "-c", os.path.join(work, "htpasswd"), user, password],
+                           check=True, capture_output=True)
+            auth = "auth:\n  htpasswd:\n    realm: bob-test\n    path: %s\n" % os.path.join(work, "htpasswd")
+        elif args.mode == "token":
+            key, cert = os.path.join(work, "token.key"), os.path.join(work, "token.crt")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", "2", "-subj", "/CN=bob-test-token-issuer"],
+                           check=True, capture_output=True)
+            port_file = os.path.join(work, "token.port")
+            log = open(os.path.join(work, "token.log"), "w")
+            token = subprocess.Popen([sys.executable, os.path.join(HERE, "token_server.py"), "--key", key,
+                                      "--cert", cert, "--user", "%s:%s" % (user, password),
+                                      "--port-file", port_file], stdout=log, stderr=log)
+            children.append(token)
+            token_port = wait_for_file(port_file, token)
+            auth = ("auth:\n  token:\n    realm: http://127.0.0.1:%d/token\n    service: bob-test-registry\n"
+                    "    issuer: bob-test-issuer\n    rootcertbundle: %s\n") % (token_port, cert)
+
+        registry = None
+        for _ in range(5):  # the free port may be taken between probe and bind: try again
+            port = free_port()
+            config = os.path.join(work, "config.yml")
+            with open(config, "w") as f:
+                f.write("version: 0.1\n"
+                        "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+                        "storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"
+                        "  maintenance:\n    uploadpurging:\n      enabled: false\n"
+                        "http:\n  addr: 127.0.0.1:%d\n  secret: %s\n%s"
+                        % (os.path.join(work, "storage"), port, secrets.token_hex(16), auth))
+            log = open(os.path.join(work, "registry.log"), "w")
+            registry = subprocess.Popen([REGISTRY, "serve", config], stdout=log, stderr=log)
+            if wait_for("http://127.0.0.1:%d/v2/" % port, registry, "docker-registry"):
+                break
+            registry = None
+        if registry is None:
+            sys.stderr.write(open(os.path.join(work, "registry.log")).read())
+            raise SystemExit("docker-registry did not start")
+        children.append(registry)
+
+        env = dict(os.environ)
+        env.update({"BOB_TEST_REGISTRY": "127.0.0.1:%d" % port, "BOB_TEST_REGISTRY_MODE": args.mode,
+                    "BOB_TEST_REGISTRY_DIR": work})
+        if args.mode != "plain":
+            env.update({"BOB_TEST_REGISTRY_USER": user, "BOB_TEST_REGISTRY_PASSWORD": password})
+        result = subprocess.run(command, env=env)
+        if result.returncode not in (0, 77):
+            for name in ("registry.log", "token.log"):
+                path = os.path.join(work, name)
+                if os.path.exists(path) and os.path.getsize(path):
+                    sys.stderr.write("---- %s (last lines)\n" % name)
+                    sys.stderr.write("".join(open(path).readlines()[-30:]))
+        return result.returncode
+    finally:
+        for child in reversed(children):
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
