@@ -10,6 +10,7 @@ require "command -v umoci" "umoci (apt-get install umoci)"
 require "test -x /bin/busybox" "busybox-static (apt-get install busybox-static)"
 require "command -v python3" "python3"
 require "command -v openssl" "openssl"
+require "command -v jq" "jq"
 
 . "$here/test_push_pull_lib.sh"
 start_registry
