@@ -303,3 +303,32 @@ TEST_CASE("malformed input fails with a usage error at file:line:column") {
     CHECK(error_of("just text\n").find("expected a Kubernetes object") != std::string::npos);
   }
 }
+
+#include "tables.h"
+
+TEST_CASE("the JSON Schemas list exactly bob's capability, syscall and flag tables") {
+  for (const char* name : {"/schemas/application-profile.schema.json", "/schemas/container-profile.schema.json"}) {
+    CAPTURE(name);
+    Json schema = Json::parse(bob::fs::read_file(std::string(BOB_SOURCE_ROOT) + name));
+    std::set<std::string> syscalls;
+    for (const char* s : detail::syscalls_amd64()) syscalls.insert(s);
+    for (const char* s : detail::syscalls_arm64()) syscalls.insert(s);
+    std::set<std::string> in_schema;
+    for (const auto& s : schema["$defs"]["syscall"]["enum"]) in_schema.insert(s.get<std::string>());
+    CHECK(in_schema == syscalls);
+    std::set<std::string> caps;
+    for (const char* c : detail::kCapabilities) {
+      caps.insert(c);
+      caps.insert(std::string("CAP_") + c);
+    }
+    std::set<std::string> caps_in_schema;
+    for (const auto& c : schema["$defs"]["capability"]["enum"]) caps_in_schema.insert(c.get<std::string>());
+    CHECK(caps_in_schema == caps);
+    std::set<std::string> flags(std::begin(detail::kOpenFlags), std::end(detail::kOpenFlags));
+    std::set<std::string> flags_in_schema;
+    for (const auto& f : schema["$defs"]["openFlag"]["enum"]) flags_in_schema.insert(f.get<std::string>());
+    CHECK(flags_in_schema == flags);
+    CHECK(std::size(detail::kCapabilities) == 41);
+    CHECK(detail::syscalls_amd64().size() == 382);
+  }
+}

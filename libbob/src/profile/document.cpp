@@ -227,6 +227,8 @@ bool is_float(std::string_view s) {
 }
 
 // YAML 1.2 core schema resolution of a plain (unquoted) scalar.
+// Limitation: Kubernetes' own YAML reader follows YAML 1.1, where unquoted yes/no/on/off are
+// booleans; bob reads them as strings (1.2). bob always quotes such strings when it writes.
 Json resolve_plain(const std::string& s) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
