@@ -141,7 +141,10 @@ static __always_inline void *reserve(__u64 size)
   return record;
 }
 
-/* Builds the absolute path of (dentry, vfsmount) backwards into the per-CPU scratch buffer,
+/* Limitation: a walk that ends on a detached mount (runc >= 1.2 fsmount'ed procfs) or at another
+ * mount namespace's root gives a path relative to that root, without a /proc prefix.
+ *
+ * Builds the absolute path of (dentry, vfsmount) backwards into the per-CPU scratch buffer,
  * ending at WALK_END, crossing mount points up to the namespace root. Returns the offset where
  * the path starts, or a negative value when it would exceed BOB_PATH_MAX - 1 bytes or
  * BOB_PATH_COMPONENTS components. A global function, so the verifier checks it once. */
@@ -647,6 +650,7 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
   case NR_sendmsg:
     send_msghdr(BPF_CORE_READ(regs, di), (struct user_msghdr *)BPF_CORE_READ(regs, si));
     break;
+  /* Limitation: DNS over TCP, or sent with write(), is not parsed; only its connect is seen. */
   case NR_sendmmsg: {
     /* glibc's resolver sends the A and AAAA queries in one sendmmsg; the first has the name. */
     struct mmsghdr *vec = (struct mmsghdr *)BPF_CORE_READ(regs, si);
@@ -713,6 +717,8 @@ int BPF_PROG(on_cap_capable, const struct cred *cred, struct user_namespace *tar
       break;
     }
   }
+  /* Limitation: each capability is reported once per run (first process, first result), not
+   * once per process. */
   if (caps_seen[cap & (BOB_CAP_SLOTS - 1)])
     return 0;
   caps_seen[cap & (BOB_CAP_SLOTS - 1)] = 1;

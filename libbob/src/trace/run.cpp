@@ -85,6 +85,8 @@ int shell_status(int status) {
 
 // Runs in the forked child: wait for the release byte, then become the command. Only
 // async-signal-safe calls from here on.
+// Limitation: the child is tracked from its release, so the few syscalls it makes before execve
+// (read, close, chdir) are in the recorded syscall set.
 [[noreturn]] void run_child(int release_fd, int error_fd, const char* path, char* const* argv,
                             char* const* envp, const char* directory, bool passthrough) {
   signal(SIGINT, SIG_DFL);
@@ -204,6 +206,8 @@ Observation run_traced(const TraceOptions& options) {
   }
   close(release[1]);
 
+  // Limitation: no cgroup is used as a second scope signal; a process that escapes the fork
+  // inheritance (a full tracked map) is counted as a loss, not followed.
   // The consume loop: records are submitted without wake-ups, so they are read on a timer.
   const auto started = Clock::now();
   bool root_done = false;
