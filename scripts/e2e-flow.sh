@@ -102,7 +102,7 @@ need() {
   done
 }
 
-needed=(record verify-install)
+needed=(record validate verify-install)
 [ "$part" = webapp ] || needed+=(generalize keygen push discover pull)
 absent=()
 for c in "${needed[@]}"; do has_command "$c" || absent+=("bob $c"); done
@@ -130,7 +130,7 @@ cleanup() {
   for pid in "${background_pids[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
-  [ -n "$server_port" ] && stop_web_server "$server_port" 2>/dev/null || true
+  [ -n "$server_port" ] && stop_web_server "$server_port" > /dev/null 2>&1 || true
   for pid in "${background_pids[@]}"; do
     wait "$pid" 2>/dev/null || true
   done
@@ -293,27 +293,32 @@ side_env() {
 # Runs bob (args before `--`) in a side's working folder with its environment, the npm install
 # after `--`.
 run_on_side() {
-  local side="$1"; shift
+  local side="$1" command="$2"; shift 2
   side_env "$side"
+  # --prefix tells bob the install prefix, one of the roots it maps between vendor and user.
+  local bob_args=("$command" --prefix "$W/$side/app" "$@")
   show cd "\$W/$side/work"
-  show env HOME="\$W/$side/home" TMPDIR="\$W/$side/tmp" "..." "$bob" "$@" -- "${npm_command[@]}"
+  show env HOME="\$W/$side/home" TMPDIR="\$W/$side/tmp" "..." "$bob" "${bob_args[@]}" -- \
+    "${npm_command[@]}"
   rc=0
-  (cd "$W/$side/work" && env "${side_env_vars[@]}" "$bob" "$@" -- "${npm_command[@]}") || rc=$?
+  (cd "$W/$side/work" && env "${side_env_vars[@]}" "$bob" "${bob_args[@]}" -- "${npm_command[@]}") \
+    || rc=$?
 }
 
-# Prints the alerts of a verify-install JSON report, one line each, if the report has them.
+# Prints the findings of a verify-install JSON report, one line each.
 print_alerts() {
   local report="$1"
   [ -s "$report" ] || { note "(no report was written to $report)"; return 0; }
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    const alerts = r.alerts || (r.result && r.result.alerts) || [];
-    for (const a of alerts) {
-      const args = a.arguments || {};
-      const what = args.exec || args.path || args.address || args.syscall || args.capability ||
-                   args.domain || JSON.stringify(args);
-      console.log(`   alert ${a.rule_id || a.ruleId || a.RuleID} ${a.name || ""}: ${what}`);
-    }' "$report" || note "(report is not JSON in the expected shape: $report)"
+    for (const f of r.findings || []) {
+      const a = f.alert || {};
+      const args = (a.BaseRuntimeMetadata || {}).arguments || {};
+      const what = args.exec || args.path || (args.ip ? `${args.ip}:${args.port}` : "") ||
+                   args.syscall || args.capability || args.domain || JSON.stringify(args);
+      const by = ((f.detail || "").match(/process: .* > ([^>]*)$/) || [])[1] || "";
+      console.log(`   ${a.RuleID} ${a.msg}: ${what}${by ? "   (by " + by + ")" : ""}`);
+    }' "$report" || note "(could not read the report $report)"
 }
 
 npm_flow() {
@@ -337,6 +342,9 @@ npm_flow() {
   run_on_side vendor record --runs 2 --name bob-demo-widget-install -o "$W/vendor/specific.yaml"
   verdict vendor-record 0 "$rc" "recorded \$W/vendor/specific.yaml"
   [ "$rc" = 0 ] || return 0
+  need validate
+  run "$bob" validate "$W/vendor/specific.yaml"
+  verdict vendor-validate 0 "$rc" "the recorded profile is a valid ApplicationProfile"
   if has_command summarize; then
     run "$bob" summarize "$W/vendor/specific.yaml"
   fi
@@ -348,7 +356,7 @@ npm_flow() {
 
   step "Vendor: bob keygen, then bob push of both variants, signed, attached to the image"
   need keygen push
-  run "$bob" keygen -o "$W/vendor/vendor"
+  run "$bob" keygen --no-passphrase -o "$W/vendor/vendor"
   verdict vendor-keygen 0 "$rc" "key pair \$W/vendor/vendor.key, \$W/vendor/vendor.pub"
   [ -f "$W/vendor/vendor.key" ] && [ -f "$W/vendor/vendor.pub" ] \
     || die_env "bob keygen -o \$W/vendor/vendor did not write vendor.key and vendor.pub"
@@ -398,7 +406,7 @@ npm_flow() {
 
   step "A tampered BoB: the vendor's profile re-signed with another key, on a mirror of the image"
   mkdir -p "$W/attacker"
-  run "$bob" keygen -o "$W/attacker/attacker"
+  run "$bob" keygen --no-passphrase -o "$W/attacker/attacker"
   verdict attacker-keygen 0 "$rc" "another key pair, not the vendor's"
   show skopeo copy "docker://$IMAGE" "docker://$REG/mirror/app:1.0"
   skopeo copy -q --src-tls-verify=false --dest-tls-verify=false \
@@ -422,14 +430,16 @@ npm_flow() {
 # The web application scenario
 
 # Stops the demo server on port $1 the way an operator would: SIGTERM to its serve.sh wrapper
-# (found by its command line, which names the port), which stops PHP and exits 0.
+# (found by its command line, which names the port), which stops PHP and exits 0. Prints the
+# process ids it signalled.
 stop_web_server() {
   local port="$1" proc cmdline
   for proc in /proc/[0-9]*; do
-    cmdline="$(tr '\0' ' ' < "$proc/cmdline" 2>/dev/null)" || continue
-    case "$cmdline" in
-      *"examples/webapp/serve.sh 127.0.0.1:$port "*) kill -TERM "${proc#/proc/}" 2>/dev/null || true ;;
-    esac
+    cmdline="$(tr '\0' ' ' 2>/dev/null < "$proc/cmdline")" || continue
+    # Exactly the wrapper (bob's own command line also names serve.sh, and must not match).
+    if [ "$cmdline" = "/bin/sh $root/examples/webapp/serve.sh 127.0.0.1:$port " ]; then
+      kill -TERM "${proc#/proc/}" 2>/dev/null && echo "${proc#/proc/}"
+    fi
   done
 }
 
@@ -443,7 +453,7 @@ drive_web_server() {
     if ! wait_http "http://127.0.0.1:$port/" 300 "$bob_pid" any; then
       kill -0 "$bob_pid" 2>/dev/null || break
       note "the web server did not answer within 30 s; stopping"
-      stop_web_server "$port"
+      stop_web_server "$port" > /dev/null
       kill "$bob_pid" 2>/dev/null || true
       break
     fi
@@ -452,11 +462,11 @@ drive_web_server() {
       curl -sS -o "$W/webapp/last-response" --max-time 10 -g "http://127.0.0.1:$port/$url" || true
       sed -n '1,2p' "$W/webapp/last-response" | sed 's/^/     | /'
     done
-    stop_web_server "$port"
-    # Wait (bounded) for this server to go before looking for the next run's.
-    local i
+    # Stop it, and wait (bounded) for it to go before looking for the next run's server.
+    local stopped i
+    stopped="$(stop_web_server "$port")"
     for ((i = 0; i < 100; i++)); do
-      curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null || break
+      [ -n "$stopped" ] && [ -d "/proc/$stopped" ] || break
       sleep 0.1
     done
   done
@@ -490,6 +500,9 @@ webapp_flow() {
     -o "$W/webapp/profile.yaml"
   verdict webapp-record 0 "$rc" "recorded \$W/webapp/profile.yaml"
   [ "$rc" = 0 ] || return 0
+  need validate
+  run "$bob" validate "$W/webapp/profile.yaml"
+  verdict webapp-validate 0 "$rc" "the recorded profile is a valid ApplicationProfile"
 
   step "Web application: bob verify-install while the same benign requests are served"
   need verify-install

@@ -26,18 +26,26 @@ function readReport(file) {
   }
 }
 
-// The alerts of a report, each as {rule, args, raw}; tolerant of snake/camel case keys.
+// The findings of a verify-install JSON report (bob.dev/v1alpha1 VerifyInstallReport), each as
+// {rule, args, leaf, raw}: the rule id, the node-agent style arguments and the comm of the process
+// that did it (the last entry of the "process: root(pid) > ... > leaf(pid)" chain in `detail`).
 function alertsOf(report) {
-  const list = report.alerts || (report.result && report.result.alerts) || [];
-  return list.map((a) => ({
-    rule: a.rule_id || a.ruleId || a.RuleID || '',
-    args: a.arguments || a.args || {},
-    raw: a,
-  }));
+  return (report.findings || []).map((finding) => {
+    const alert = finding.alert || {};
+    const chain = /process: (.*)$/m.exec(finding.detail || '');
+    const names = chain ? chain[1].split(' > ') : [];
+    const leaf = names.length ? names[names.length - 1].replace(/\(\d+\).*$/, '') : '';
+    return {
+      rule: alert.RuleID || '',
+      args: (alert.BaseRuntimeMetadata && alert.BaseRuntimeMetadata.arguments) || {},
+      leaf,
+      raw: finding,
+    };
+  });
 }
-const execOf = (a) => String(a.args.exec || a.args.path || '');
-const pathOf = (a) => String(a.args.path || a.args.fullPath || '');
-const text = (a) => JSON.stringify(a.raw);
+const execOf = (a) => String(a.args.exec || '');
+const pathOf = (a) => String(a.args.path || '');
+const text = (a) => JSON.stringify(a.args);
 
 function checkTampered() {
   const report = readReport(path.join(workdir, 'user-tampered', 'verify.json'));
@@ -60,10 +68,9 @@ function checkTampered() {
   // Every other unexpected open belongs to the curl process (its libraries and configuration):
   // the genuine part of the install must raise nothing.
   const others = opens.filter((a) => !npmrc.includes(a) && !sshKey.includes(a));
-  const notCurl = others.filter((a) => !/curl/.test(JSON.stringify(a.raw.process_tree ||
-                                                                    a.raw.processTree || a.raw)));
-  check(notCurl.length === 0, 'tampered: no unexpected file access outside the payload',
-        `not from curl: ${JSON.stringify(notCurl.map(pathOf))}`);
+  const notCurl = others.filter((a) => a.leaf !== 'curl');
+  check(notCurl.length === 0, 'tampered: every other unexpected file access is by curl',
+        `not from curl: ${JSON.stringify(notCurl.map((a) => [a.leaf, pathOf(a)]))}`);
 
   const network = alerts.filter((a) => a.rule === 'R0011');
   const outside = network.filter((a) => text(a).includes('127.0.0.1') &&
