@@ -73,14 +73,21 @@ helper relist "$REG" demo/app "$img2" "$good"
 # validly signed but belongs to v1.
 expect_rejected "moved BoB" subject "$img2" --all --allow-unsigned
 
+echo "--- a referrers listing whose creation time (used to pick the newest) disagrees with the BoB"
+liar=$("$BOB" push --subject "$REG/demo/app@$img1" --key "$T/vendor.key" --variant generalized \
+  "$profile2" 2>/dev/null)
+helper fake-created "$REG" demo/app "$img1" "$liar"
+expect_rejected "lying listing" annotations "$img1"
+
 echo "--- swapped layer: the registry serves other bytes under the layer digest"
 layer=$(skopeo inspect --raw --tls-verify=false "docker://$REG/demo/app@$good" | jq -r '.layers[0].digest')
 blob=$(helper blob-path "$T/registry" "$layer")
 cp "$blob" "$T/layer.orig"
 printf 'kind: ApplicationProfile\nmetadata: {name: evil}\n' >"$blob"
-expect_rejected "swapped layer" layer "$img1"
+expect_rejected "swapped layer" layer "$img1" --variant specific
 cp "$T/layer.orig" "$blob"
-"$BOB" pull "$REG/demo/app@$img1" --key "$T/vendor.pub" -o "$T/ok2.yaml" 2>/dev/null
+"$BOB" pull "$REG/demo/app@$img1" --key "$T/vendor.pub" --variant specific -o "$T/ok2.yaml" \
+  2>/dev/null
 check "restored layer pulls again" "$?" 0
 
 echo "--- hostile tarballs, each in a BoB signed with the trusted key"

@@ -13,6 +13,9 @@ writes never passes through bob's own client. Subcommands:
                                 bundle to the copy, list the copy under NEW_SUBJECT; prints digest
   graft-signature REG REPO FROM_BOB TO_BOB
                                 attach FROM_BOB's signature bundle (made for another digest) to TO_BOB
+  fake-created REG REPO SUBJECT DIGEST
+                                rewrite DIGEST's created annotation in SUBJECT's fallback index to
+                                2099 (a listing that disagrees with the signed manifest)
   make-index REG REPO MANIFEST_DIGEST TAG
                                 push a one-platform (linux/amd64) index over MANIFEST_DIGEST under TAG;
                                 prints the index digest
@@ -197,6 +200,17 @@ def swap_subject(reg, repo, bob_digest, new_subject):
     print(d)
 
 
+def fake_created(reg, repo, subject, manifest_digest):
+    tag = subject.replace(":", "-")
+    index_body, _ = get_manifest(reg, repo, tag)
+    index = json.loads(index_body)
+    for entry in index["manifests"]:
+        if entry["digest"] == manifest_digest:
+            entry.setdefault("annotations", {})["org.opencontainers.image.created"] = \
+                "2099-01-01T00:00:00Z"
+    put_manifest(reg, repo, tag, json.dumps(index).encode(), INDEX)
+
+
 def make_index(reg, repo, manifest_digest, tag):
     body, media_type = get_manifest(reg, repo, manifest_digest)
     index = {"schemaVersion": 2, "mediaType": INDEX, "manifests": [
@@ -257,6 +271,8 @@ def main(argv):
     elif cmd == "graft-signature":
         reg, repo, from_bob, to_bob = args
         print(attach_signature(reg, repo, first_signature(reg, repo, from_bob), to_bob))
+    elif cmd == "fake-created":
+        fake_created(*args)
     elif cmd == "make-index":
         make_index(*args)
     elif cmd == "blob-path":

@@ -186,6 +186,8 @@ std::string pack_directory(const std::filesystem::path& dir) {
   check_write(a, archive_write_set_format_pax_restricted(a), "tar format");
   check_write(a, archive_write_add_filter_gzip(a), "gzip filter");
   // No timestamp in the gzip header (libarchive writes no file name), fixed level.
+  // Limitation: the compressed bytes depend on the zlib build; the same folder gives the same
+  // digest on one machine and across Debian 12 hosts, but another zlib may compress differently.
   check_write(a, archive_write_set_filter_option(a, "gzip", "timestamp", nullptr), "gzip option");
   check_write(a, archive_write_set_filter_option(a, "gzip", "compression-level", "9"),
               "gzip option");

@@ -161,6 +161,8 @@ std::optional<sign::VerifiedSignature> check_signature(oci::Client& client,
     signatures = client.list_referrers(repo, bob.digest, sign::kBundleMediaType);
   }
   std::string reason = "no signature is attached to BoB " + bob.digest;
+  // Limitation: every signature referrer is fetched and tried until one verifies; a registry
+  // listing thousands of junk signatures makes pull slow (each costs two requests).
   for (const auto& sig : signatures) {
     try {
       auto manifest = client.get_manifest(repo.with_digest(sig.digest));
@@ -367,6 +369,9 @@ void publish(Staging& staging, const stdfs::path& target) {
   }
 }
 
+// Limitation: the registry decides which referrers it lists. A registry (or anyone with push
+// access to the fallback tag) can hide the newest BoB so that an older, still validly signed one
+// is chosen; without a transparency log bob cannot detect that rollback.
 std::vector<Candidate> discover_bobs(oci::Client& client, const oci::Reference& repo,
                                      const std::vector<std::string>& subjects) {
   std::vector<Candidate> out;
