@@ -81,7 +81,7 @@ expect_rejected "lying listing" annotations "$img1"
 
 echo "--- swapped layer: the registry serves other bytes under the layer digest"
 layer=$(skopeo inspect --raw --tls-verify=false "docker://$REG/demo/app@$good" | jq -r '.layers[0].digest')
-blob=$(helper blob-path "$T/registry" "$layer")
+blob=$(helper blob-path "$STORAGE_ROOT" "$layer")
 cp "$blob" "$T/layer.orig"
 printf 'kind: ApplicationProfile\nmetadata: {name: evil}\n' >"$blob"
 expect_rejected "swapped layer" layer "$img1" --variant specific

@@ -19,7 +19,7 @@ writes never passes through bob's own client. Subcommands:
   make-index REG REPO MANIFEST_DIGEST TAG
                                 push a one-platform (linux/amd64) index over MANIFEST_DIGEST under TAG;
                                 prints the index digest
-  blob-path STORAGE DIGEST      path of a blob's data file in docker-registry's storage
+  blob-path ROOT DIGEST         path of a blob's data file under docker-registry's rootdirectory
 """
 import hashlib
 import io
@@ -278,7 +278,7 @@ def main(argv):
     elif cmd == "blob-path":
         storage, d = args
         hexd = d.split(":", 1)[1]
-        print(f"{storage}/data/docker/registry/v2/blobs/sha256/{hexd[:2]}/{hexd}/data")
+        print(f"{storage}/docker/registry/v2/blobs/sha256/{hexd[:2]}/{hexd}/data")
     else:
         raise SystemExit(__doc__)
 
