@@ -88,7 +88,7 @@ std::string error_of(const std::string& text, const std::string& name = "in.yaml
 
 TEST_CASE("every corpus ApplicationProfile and ContainerProfile round-trips losslessly") {
   auto files = corpus_profile_files();
-  REQUIRE(files.size() == 12);
+  REQUIRE(files.size() >= 12);  // the 12 corpus profiles, plus any added later
   for (const auto& file : files) {
     CAPTURE(file);
     std::string text = bob::fs::read_file(file);
