@@ -1,5 +1,6 @@
 // bob keygen: make an ECDSA P-256 key pair for signing BoBs.
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +39,18 @@ int run_keygen(int argc, char** argv) {
     bob::fail(bob::Exit::usage, "--passphrase-env and --no-passphrase contradict each other");
   }
 
+  const std::string prefix = args["output"].as<std::string>();
+  if (!args.count("force")) {
+    // Checked before asking for a passphrase, so nobody types one for nothing; write_key_pair
+    // checks again when writing.
+    for (const auto& path : {prefix + ".key", prefix + ".pub"}) {
+      if (std::filesystem::exists(path)) {
+        bob::fail(bob::Exit::usage, path + ": exists; refusing to replace a key",
+                  "choose another -o PREFIX, or pass --force");
+      }
+    }
+  }
+
   std::string passphrase;
   if (!args.count("no-passphrase")) {
     bob::sign::PassphraseSource source;
@@ -45,7 +58,6 @@ int run_keygen(int argc, char** argv) {
     if (explicit_env) source.env_var = args["passphrase-env"].as<std::string>();
     passphrase = bob::sign::read_new_passphrase(source, explicit_env);
   }
-  const std::string prefix = args["output"].as<std::string>();
   bob::log::debug(std::string("generating a P-256 key, private key ") +
                   (passphrase.empty() ? "unencrypted" : "encrypted (AES-256)"));
   bob::sign::KeyPair pair = bob::sign::generate_key_pair(passphrase);

@@ -33,7 +33,7 @@ openssl_verifies() {  # bundle pub
 }
 
 # --- bob keygen, read by OpenSSL --------------------------------------------------------------
-out=$(env -u BOB_KEY_PASSPHRASE "$BOB" keygen -o plain 2>&1); expect_rc "keygen exits 0" $? 0
+out=$(env -u BOB_KEY_PASSPHRASE "$BOB" keygen -o plain --no-passphrase 2>&1); expect_rc "keygen exits 0" $? 0
 expect_in "keygen names the key id" "$out" "key id $("$helper" keyid plain.pub)"
 expect_rc "private key is mode 0600" "$(stat -c %a plain.key)" 600
 expect_in "private key is PKCS#8" "$(head -1 plain.key)" "-----BEGIN PRIVATE KEY-----"

@@ -315,7 +315,7 @@ void check_statement(const std::string& payload, std::string_view expected_diges
            "the statement signs " +
                (first_seen.empty() ? std::string("no sha256 digest")
                                    : "sha256:" + detail::printable(first_seen, 64)) +
-               ", not the manifest " + std::string(expected_digest) + " being verified (G11)",
+               ", not the manifest " + std::string(expected_digest) + " being verified",
            "a valid signature of another manifest was attached here; do not trust this BoB");
   }
 

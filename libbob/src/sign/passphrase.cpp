@@ -52,11 +52,13 @@ class Terminal {
   bool available() const { return fd_ >= 0; }
 
   std::string ask(std::string_view prompt) {
-    write_text(prompt);
+    // Echo goes off (and type-ahead is discarded) before the prompt appears, so whatever is
+    // typed after the prompt is never shown and never lost.
     termios quiet = saved_;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     echo_off_ = ::tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
     if (!echo_off_) fail(Exit::usage, "cannot turn off terminal echo for the passphrase");
+    write_text(prompt);
     std::string line;
     char c;
     while (true) {
