@@ -39,6 +39,7 @@ bool is_retryable_status(long status) {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
+// Limitation: a Retry-After given as an HTTP date is ignored (the computed backoff is used).
 long retry_after_seconds(const HttpResponse& response) {
   std::string value = response.headers.get("Retry-After");
   if (value.empty() || !std::all_of(value.begin(), value.end(), ::isdigit) || value.size() > 6) {
@@ -60,6 +61,8 @@ Client::Impl::Impl(ClientOptions opts) : options(std::move(opts)), transport(opt
   if (options.chunk_size < 1024) options.chunk_size = 1024;
 }
 
+// Limitation: plain HTTP is chosen by name (loopback or listed insecure); there is no automatic
+// https-then-http probing, so a TLS registry on a loopback address cannot be reached.
 std::string Client::Impl::base_url(const std::string& endpoint) const {
   bool plain = detail::is_loopback_host(endpoint);
   for (const auto& name : options.insecure_registries) {
@@ -550,6 +553,8 @@ PushResult Client::push_blob(const Reference& repo, std::string_view bytes,
     location = upload_location(opened, repo);
   }
 
+  // Limitation: upload requests (POST, PATCH, PUT of the session) are not retried on 5xx, since
+  // an upload session cannot be replayed safely; the whole command has to be run again.
   HttpResponse done;
   if (bytes.size() <= impl.options.chunk_threshold) {
     RegistryCall call;

@@ -75,6 +75,8 @@ std::optional<std::string> run_helper(const std::string& helper, const std::stri
   close(in_pipe[0]);
   close(out_pipe[1]);
   // The address is a few bytes: one write cannot block on the pipe buffer.
+  // A helper that exits without reading stdin must not kill bob with SIGPIPE; bob, like most
+  // network tools, ignores SIGPIPE process-wide from here on.
   signal(SIGPIPE, SIG_IGN);
   ssize_t ignored = write(in_pipe[1], server.data(), server.size());
   (void)ignored;
