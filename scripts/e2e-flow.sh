@@ -265,14 +265,21 @@ pack_packages() {
   note "tampered $(sha256sum "$W/packages/tampered/$PKG_FILE" | cut -c1-16)…  $PKG_FILE (same name and version)"
 }
 
-# A side is a machine's worth of roots: home, working folder (holding the downloaded tarball),
-# temporary folder and install prefix. npm's user config points into the working folder (as a
-# CI job's project config would), so that ~/.npmrc is only ever read by something else.
+# A side is a machine's worth of roots: home, working folder, temporary folder and install
+# prefix. npm's user config points into the working folder (as a CI job's project config would),
+# so that ~/.npmrc is only ever read by something else.
 make_side() {
-  local side="$1" package="$2" d="$W/$1"
+  local side="$1" d="$W/$1"
   mkdir -p "$d/home" "$d/work" "$d/tmp" "$d/app"
   printf 'fund=false\naudit=false\nupdate-notifier=false\n' > "$d/work/npmrc-ci"
-  cp "$W/packages/$package/$PKG_FILE" "$d/work/$PKG_FILE"
+}
+# Every side installs from one location, $W/downloads, which stands in for the package's registry
+# URL: npm keys its cache entries by where a tarball comes from, and the vendor and its users
+# install from the same URL. What is found there differs: the genuine or the tampered tarball.
+stage_download() {
+  mkdir -p "$W/downloads"
+  cp "$W/packages/$1/$PKG_FILE" "$W/downloads/$PKG_FILE"
+  note "\$W/downloads/$PKG_FILE is now the $1 tarball"
 }
 # Dummy credentials of the kind the 2025 npm worms stole.
 plant_credentials() {
@@ -288,7 +295,7 @@ side_env() {
   local d="$W/$1"
   side_env_vars=(HOME="$d/home" TMPDIR="$d/tmp" npm_config_cache="$d/home/.npm"
                  npm_config_userconfig="$d/work/npmrc-ci" npm_config_prefix="$d/app")
-  npm_command=(npm install --offline --no-audit --no-fund --prefix "$d/app" "$d/work/$PKG_FILE")
+  npm_command=(npm install --offline --no-audit --no-fund --prefix "$d/app" "$W/downloads/$PKG_FILE")
 }
 # Runs bob (args before `--`) in a side's working folder with its environment, the npm install
 # after `--`.
@@ -311,14 +318,23 @@ print_alerts() {
   [ -s "$report" ] || { note "(no report was written to $report)"; return 0; }
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    // At most 4 lines per rule and process; the rest is counted (all of it is in the report).
+    const shown = new Map();
+    const hidden = new Map();
     for (const f of r.findings || []) {
       const a = f.alert || {};
       const args = (a.BaseRuntimeMetadata || {}).arguments || {};
       const what = args.exec || args.path || (args.ip ? `${args.ip}:${args.port}` : "") ||
                    args.syscall || args.capability || args.domain || JSON.stringify(args);
-      const by = ((f.detail || "").match(/process: .* > ([^>]*)$/) || [])[1] || "";
-      console.log(`   ${a.RuleID} ${a.msg}: ${what}${by ? "   (by " + by + ")" : ""}`);
-    }' "$report" || note "(could not read the report $report)"
+      const by = ((f.detail || "").match(/process: (?:.* > )?([^>]*)$/) || [])[1] || "";
+      const group = `${a.RuleID} ${a.msg}` + (by ? ` (by ${by})` : "");
+      const count = (shown.get(group) || 0) + 1;
+      shown.set(group, count);
+      if (count <= 4) console.log(`   ${a.RuleID} ${a.msg}: ${what}${by ? "   (by " + by + ")" : ""}`);
+      else hidden.set(group, (hidden.get(group) || 0) + 1);
+    }
+    for (const [group, n] of hidden) console.log(`   ... and ${n} more ${group}`);
+    ' "$report" || note "(could not read the report $report)"
 }
 
 npm_flow() {
@@ -330,16 +346,17 @@ npm_flow() {
 
   step "The demo package, genuine and tampered (same name and version), packed with npm"
   pack_packages
-  make_side vendor genuine
-  make_side user-genuine genuine
-  make_side user-tampered tampered
+  make_side vendor
+  make_side user-genuine
+  make_side user-tampered
   plant_credentials user-genuine
   plant_credentials user-tampered
   note "the user's home folders hold dummy ~/.npmrc and ~/.ssh/id_rsa files"
 
-  step "Vendor: bob record of the offline npm install (two runs, to learn what varies)"
+  step "Vendor: bob record of the offline npm install (three runs, to learn what varies)"
   need record
-  run_on_side vendor record --runs 2 --name bob-demo-widget-install -o "$W/vendor/specific.yaml"
+  stage_download genuine
+  run_on_side vendor record --runs 3 --name bob-demo-widget-install -o "$W/vendor/specific.yaml"
   verdict vendor-record 0 "$rc" "recorded \$W/vendor/specific.yaml"
   [ "$rc" = 0 ] || return 0
   need validate
@@ -392,11 +409,13 @@ npm_flow() {
 
   step "User: bob verify-install of the GENUINE package (other home, prefix, temp folder)"
   need verify-install
+  stage_download genuine
   run_on_side user-genuine verify-install --image "$IMAGE" --key "$W/vendor/vendor.pub" \
     --timeout 300 --format json --report "$W/user-genuine/verify.json"
   verdict genuine-verify 0 "$rc" "the genuine installer did nothing beyond the vendor's BoB"
 
   step "User: bob verify-install of the TAMPERED package (worm-style postinstall)"
+  stage_download tampered
   run_on_side user-tampered verify-install --image "$IMAGE" --key "$W/vendor/vendor.pub" \
     --timeout 300 --format json --report "$W/user-tampered/verify.json"
   verdict tampered-verify 1 "$rc" "deviations from the BoB: the tampered installer is caught"

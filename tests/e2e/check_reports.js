@@ -65,12 +65,15 @@ function checkTampered() {
         `R0002 paths: ${JSON.stringify(opens.map(pathOf))}`);
   check(sshKey.length > 0, 'tampered: unexpected file access (R0002) of ~/.ssh/id_rsa',
         `R0002 paths: ${JSON.stringify(opens.map(pathOf))}`);
-  // Every other unexpected open belongs to the curl process (its libraries and configuration):
-  // the genuine part of the install must raise nothing.
+  // Every other unexpected open is explained: the curl process loading its libraries and
+  // configuration, or npm's cache storing the tampered tarball under its own (different) sha512
+  // digest. The genuine part of the install must raise nothing.
   const others = opens.filter((a) => !npmrc.includes(a) && !sshKey.includes(a));
-  const notCurl = others.filter((a) => a.leaf !== 'curl');
-  check(notCurl.length === 0, 'tampered: every other unexpected file access is by curl',
-        `not from curl: ${JSON.stringify(notCurl.map((a) => [a.leaf, pathOf(a)]))}`);
+  const unexplained = others.filter((a) => a.leaf !== 'curl' &&
+                                           !/\/_cacache\/content-v2\/sha512\//.test(pathOf(a)));
+  check(unexplained.length === 0,
+        'tampered: every other unexpected file access is by curl or is the tarball\'s new digest',
+        `unexplained: ${JSON.stringify(unexplained.map((a) => [a.leaf, pathOf(a)]))}`);
 
   const network = alerts.filter((a) => a.rule === 'R0011');
   const outside = network.filter((a) => text(a).includes('127.0.0.1') &&

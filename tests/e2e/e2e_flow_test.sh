@@ -43,17 +43,21 @@ echo "== e2e-flow.sh exited $flow_rc"
 
 if [ "$part" != webapp ]; then
   expect_exit vendor-record 0
+  expect_exit vendor-validate 0
   expect_exit vendor-generalize 0
+  expect_exit vendor-keygen 0
   expect_exit vendor-push-specific 0
   expect_exit vendor-push-generalized 0
   expect_exit user-discover 0
   expect_exit user-pull 0
   expect_exit genuine-verify 0
   expect_exit tampered-verify 1
+  expect_exit attacker-push 0
   expect_exit tampered-bob-pull 4
 fi
 if [ "$part" != npm ]; then
   expect_exit webapp-record 0
+  expect_exit webapp-validate 0
   expect_exit webapp-benign-verify 0
   expect_exit webapp-attack-verify 1
 fi

