@@ -268,6 +268,9 @@ pack_packages() {
 # A side is a machine's worth of roots: home, working folder, temporary folder and install
 # prefix. npm's user config points into the working folder (as a CI job's project config would),
 # so that ~/.npmrc is only ever read by something else.
+# Limitation: with npm's default user config, npm itself reads ~/.npmrc, the vendor's profile then
+# allows that path, and a postinstall reading it is not flagged (profiles list files, not which
+# process opened them); the exec of curl and the connection out are still caught.
 make_side() {
   local side="$1" d="$W/$1"
   mkdir -p "$d/home" "$d/work" "$d/tmp" "$d/app"
@@ -355,6 +358,9 @@ npm_flow() {
 
   step "Vendor: bob record of the offline npm install (three runs, to learn what varies)"
   need record
+  # Limitation: runs 2 and 3 find the package installed ("up to date") and skip the postinstall,
+  # so they add timing-dependent syscalls (sched_yield) rather than path variation; bob record
+  # has no way to reset the prefix between runs.
   stage_download genuine
   run_on_side vendor record --runs 3 --name bob-demo-widget-install -o "$W/vendor/specific.yaml"
   verdict vendor-record 0 "$rc" "recorded \$W/vendor/specific.yaml"
