@@ -111,11 +111,23 @@ std::string summary(const Result& result, const ReportInfo& info);
 struct RunRequest {
   std::vector<std::string> command;
   int timeout_seconds = 0;  // 0: no limit. On expiry the whole tree is killed: inconclusive
+  std::string install_prefix;  // the user's install prefix, mapped onto the vendor's
   Options options;
 };
 // Never throws for what the run showed (deviations, tracer loss, timeouts end up in the
 // Result); throws Error for what prevents running at all.
 Result verify_install(const profile::Profile& profile, const profile::Container& container,
                       const RunRequest& request);
+
+// The profiles of an image's `specific` BoB, pulled and signature-verified first (fail closed:
+// Error(trust) or Error(registry), nothing returned, when any check fails).
+struct ImageRequest {
+  std::string image;  // REF@DIGEST
+  std::vector<std::string> key_paths;
+  std::string platform;
+  std::vector<std::string> insecure_registries;
+  std::string ca_file;
+};
+std::vector<profile::Profile> pull_profiles(const ImageRequest& request);
 
 }  // namespace bob::verify

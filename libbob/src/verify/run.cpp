@@ -18,6 +18,7 @@ Result verify_install(const profile::Profile& profile, const profile::Container&
   options.argv = request.command;
   options.timeout = std::chrono::seconds(request.timeout_seconds);
   options.passthrough_stdio = true;
+  options.install_prefix = request.install_prefix;
 
   trace::Observation observation;
   try {
