@@ -573,6 +573,8 @@ class Comparator {
       if (!reported.insert(event.capability).second) continue;
       const trace::Process* process = trees_.find(event.process);
       std::string comm = process ? process->comm : "";
+      // Limitation: the tracer does not attribute a capability check to its syscall, so the
+      // `syscall` argument is empty and the message says "unknown".
       Alert alert = make_alert(
           "R0004",
           "Unexpected capability used (capability " + event.capability +
