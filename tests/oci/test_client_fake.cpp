@@ -347,6 +347,17 @@ TEST_CASE("R9: descriptors carrying the config mediaType are classified from the
   auto listed = client.list_referrers(repo, image.digest, kBobType);
   REQUIRE(listed.size() == 1);
   CHECK(listed[0].digest == a);
+  CHECK(listed[0].artifact_type == kBobType);
+  // Unfiltered (what `bob discover` asks for): the listed config type must still be replaced
+  // by the manifest's artifactType, or the BoB shows as "other" and its signatures vanish.
+  auto sig = client.put_manifest_with_subject(repo, kOciManifest,
+                                              referrer_manifest(client, repo, image, kSigType, "s"));
+  auto all = client.list_referrers(repo, image.digest, "");
+  REQUIRE(all.size() == 2);
+  for (const auto& entry : all) {
+    CHECK(entry.artifact_type == (entry.digest == a ? kBobType : kSigType));
+  }
+  CHECK(digests(all) == std::set<std::string>{a, sig});
 }
 
 TEST_CASE("R10: a non-404 error on referrers is an error, never a fallback") {

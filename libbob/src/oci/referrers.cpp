@@ -185,10 +185,13 @@ std::vector<Descriptor> Client::list_referrers(const Reference& repo,
   }
 
   // Classify entries that do not say what they are, and filter when the registry did not.
+  // A generic listed type (none, or a config mediaType such as the empty JSON: R9, R14) says
+  // nothing, so the manifest is read whether or not a filter was asked for; otherwise an
+  // unfiltered listing (bob discover) would show a BoB as "other".
   std::vector<Descriptor> out;
   for (auto& entry : entries) {
     bool matches = artifact_type.empty() || filtered || entry.artifact_type == artifact_type;
-    if ((!matches || entry.artifact_type.empty()) && is_generic_type(entry.artifact_type) &&
+    if (is_generic_type(entry.artifact_type) &&
         (entry.media_type == kOciManifest || entry.media_type == kDockerManifest)) {
       try {
         auto manifest = get_manifest(repo.with_digest(entry.digest));
@@ -196,7 +199,8 @@ std::vector<Descriptor> Client::list_referrers(const Reference& repo,
         std::string declared = j.value("artifactType", "");
         std::string config;
         if (j.contains("config") && j["config"].is_object()) config = j["config"].value("mediaType", "");
-        if (entry.artifact_type.empty()) entry.artifact_type = declared.empty() ? config : declared;
+        std::string real = declared.empty() ? config : declared;
+        if (!real.empty()) entry.artifact_type = real;
         if (!artifact_type.empty() && (declared == artifact_type || config == artifact_type)) {
           matches = true;
         }
