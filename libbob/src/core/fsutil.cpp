@@ -1,6 +1,7 @@
 #include "bob/fsutil.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -54,9 +55,20 @@ std::string random_suffix() {
 
 std::string read_file(const std::string& path, std::size_t max_bytes) {
   if (path == "-") return read_fd(STDIN_FILENO, "<stdin>", max_bytes);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK so that opening a FIFO with no writer does not block; non-regular files are
+  // refused before any read, then blocking reads are restored for the regular file.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail(Exit::usage, path + ": cannot open: " + errno_text());
   try {
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) fail(Exit::usage, path + ": cannot stat: " + errno_text());
+    if (S_ISDIR(info.st_mode)) fail(Exit::usage, path + ": is a directory, not a file");
+    if (!S_ISREG(info.st_mode)) {
+      fail(Exit::usage, path + ": not a regular file (a pipe, socket or device)",
+           "pass a regular file, or - to read standard input");
+    }
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     std::string out = read_fd(fd, path, max_bytes);
     ::close(fd);
     return out;

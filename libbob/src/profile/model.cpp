@@ -502,7 +502,7 @@ std::vector<Profile> load_string(const std::string& text, const std::string& sou
 }
 
 std::vector<Profile> load_file(const std::string& path) {
-  return load_string(fs::read_file(path, detail::kMaxInputBytes + 1), path);
+  return load_string(fs::read_file(path, detail::kMaxInputBytes), path);
 }
 
 std::string to_string(const Profile& profile, Format format) {

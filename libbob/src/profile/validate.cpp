@@ -561,7 +561,7 @@ std::vector<Problem> validate_string(const std::string& text, const std::string&
 std::vector<Problem> validate_file(const std::string& path) {
   std::string text;
   try {
-    text = fs::read_file(path, detail::kMaxInputBytes + 1);
+    text = fs::read_file(path, detail::kMaxInputBytes);
   } catch (const Error& e) {
     return {Problem{path, 1, 1, Severity::error, "", e.what(), e.hint()}};
   }
