@@ -74,5 +74,47 @@ check "merge into a missing directory exits 2" test "$(status_of "$BOB" merge "$
 check "merge without -o is a usage error" test "$(status_of "$BOB" merge "$study/webapp/bob6k3s.yaml")" = 2
 check "no temporary files are left behind" test "$(ls "$work" | wc -l)" = 3
 
+# Hostile input (security review): each is refused or loaded quickly with a located error.
+hostile="$work/hostile"
+mkdir "$hostile"
+python3 -c "import sys; open(sys.argv[1],'w').write(''.join(f'k{i}: 0\n' for i in range(100000)))" "$hostile/keys.yaml"
+python3 -c "import sys; open(sys.argv[1],'w').write('{'+','.join(f'\"k{i}\":0' for i in range(100000))+'}')" "$hostile/keys.json"
+for f in keys.yaml keys.json; do
+  check "a 100k-key mapping in $f loads and gets its normal verdict" \
+    grep -qF "$hostile/$f:1:1: error: /: the document has no kind" <("$BOB" validate "$hostile/$f" 2>&1)
+done
+python3 -c "import sys; open(sys.argv[1],'w').write('{'+','.join(f'\"k{i}\":0' for i in range(50000))+',\"k7\":1}')" "$hostile/dup.json"
+check "a duplicate key at the end of a large JSON object is found" \
+  grep -q "dup.json:1:[0-9]*: error: /: duplicate key 'k7'" <("$BOB" validate "$hostile/dup.json" 2>&1)
+python3 -c "import sys; open(sys.argv[1],'w').write(''.join(f'k{i}: 0\n' for i in range(200001)))" "$hostile/toomany.yaml"
+check "more than 200000 keys in one mapping is a located error" \
+  grep -qF "toomany.yaml:200001:1: error: /: a mapping has more than 200000 keys" <("$BOB" validate "$hostile/toomany.yaml" 2>&1)
+python3 - "$hostile/bomb.yaml" <<'PY'
+import sys
+ten = lambda a: "[" + ",".join(["*" + a] * 10) + "]"
+text = 's: &s "' + "x" * (1 << 20) + '"\n'
+text += "a: &a " + ten("s") + "\nb: &b " + ten("a") + "\nc: &c " + ten("b") + "\nd: " + ten("c") + "\n"
+open(sys.argv[1], "w").write(text)
+PY
+check "an alias bomb of large scalars is refused" \
+  grep -q "bomb.yaml:[0-9]*:[0-9]*: error: /: alias expansion exceeds 64 MiB" <("$BOB" validate "$hostile/bomb.yaml" 2>&1)
+for bytes in '\xed\xa0\x80' '\xed\xbf\xbf' '\xe0\x80\xaf' '\xe0\x9f\xbf' '\xf0\x80\x80\xaf' '\xf0\x8f\xbf\xbf' \
+  '\xf4\x90\x80\x80' '\xf5\x80\x80\x80' '\xff' '\xc1\xbf' '\xe1\x80'; do
+  printf "a: \"$bytes\"\n" >"$hostile/utf8.yaml"
+  check "ill-formed UTF-8 $bytes is refused at its spot" \
+    grep -q "utf8.yaml:1:5: error: /: the file holds a byte that is not valid UTF-8" <("$BOB" validate "$hostile/utf8.yaml" 2>&1)
+done
+for bytes in '\xed\x9f\xbf' '\xe0\xa0\x80' '\xf0\x90\x80\x80' '\xf4\x8f\xbf\xbf' '\xc2\x80'; do
+  printf "a: \"$bytes\"\n" >"$hostile/utf8.yaml"
+  check "well-formed UTF-8 $bytes is accepted" \
+    grep -q "utf8.yaml:1:1: error: /: the document has no kind" <("$BOB" validate "$hostile/utf8.yaml" 2>&1)
+done
+mkfifo "$hostile/fifo"
+check "a FIFO is refused instead of blocking" \
+  grep -qF "fifo: not a regular file" <(timeout 20 "$BOB" validate "$hostile/fifo" 2>&1)
+check "a directory is named as one" \
+  grep -qF "$hostile: is a directory, not a file" <("$BOB" validate "$hostile" 2>&1)
+rm -rf "$hostile"
+
 echo "$passed passed, $failed failed"
 test "$failed" = 0

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <string_view>
+#include <unordered_set>
 
 #include "bob/error.h"
 
@@ -36,12 +37,24 @@ void check_characters(const std::string& text, const std::string& source) {
   std::size_t i = 0;
   while (i < text.size()) {
     auto c = static_cast<unsigned char>(text[i]);
-    std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    // Well-formed sequences per Unicode Table 3-7: the lead byte fixes the length and the range
+    // of the second byte (which excludes overlong forms, surrogates and code points > U+10FFFF).
+    std::size_t length = 0;
+    unsigned char second_low = 0x80, second_high = 0xBF;
+    if (c < 0x80) length = 1;
+    else if (c >= 0xC2 && c <= 0xDF) length = 2;
+    else if (c == 0xE0) length = 3, second_low = 0xA0;
+    else if (c >= 0xE1 && c <= 0xEC) length = 3;
+    else if (c == 0xED) length = 3, second_high = 0x9F;
+    else if (c >= 0xEE && c <= 0xEF) length = 3;
+    else if (c == 0xF0) length = 4, second_low = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) length = 4;
+    else if (c == 0xF4) length = 4, second_high = 0x8F;
     bool ok = length != 0 && i + length <= text.size();
     for (std::size_t k = 1; ok && k < length; ++k) {
-      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+      auto next = static_cast<unsigned char>(text[i + k]);
+      ok = k == 1 ? next >= second_low && next <= second_high : (next & 0xC0) == 0x80;
     }
-    if (ok && length == 2) ok = c >= 0xC2;  // no overlong forms
     if (ok && length == 1 && c < 0x20) ok = c == '\t' || c == '\n' || c == '\r';
     if (ok && c == 0x7F) ok = false;
     if (!ok) {
@@ -94,6 +107,14 @@ void check_flow_depth(const std::string& text, const std::string& source) {
   }
 }
 
+// Too many keys in one mapping is hostile input, not a profile.
+void check_key_count(std::size_t count, const std::string& source, Position where) {
+  if (count <= kMaxKeysPerMapping) return;
+  fail(Exit::usage, located(source, where) + ": a mapping has more than " +
+                        std::to_string(kMaxKeysPerMapping) + " keys",
+       "a profile's mappings hold a few dozen keys; this input is malformed or hostile");
+}
+
 // --- JSON ----------------------------------------------------------------------------------------
 
 // Walks JSON text that nlohmann already accepted and records where each value starts.
@@ -102,7 +123,9 @@ class JsonPositionScanner {
   JsonPositionScanner(const std::string& text, const std::string& source, Document& document)
       : text_(text), source_(source), document_(document) {}
 
-  void run() { value(""); }
+  // Builds the value as it goes: inserting into an ordered_json object by key is a linear
+  // search, so a parse into it is quadratic in the keys of one object.
+  void run() { document_.value = value(""); }
 
  private:
   void skip_space() {
@@ -127,49 +150,55 @@ class JsonPositionScanner {
     advance();  // closing quote
     return Json::parse(text_.substr(begin, i_ - begin)).get<std::string>();
   }
-  void value(const std::string& pointer) {
+  Json value(const std::string& pointer) {
     skip_space();
     document_.positions[pointer] = position_;
-    if (i_ >= text_.size()) return;
+    if (i_ >= text_.size()) return nullptr;
     char c = text_[i_];
     if (c == '{') {
       advance();
-      std::vector<std::string> seen;
+      Json object = Json::object();
+      auto& members = object.get_ref<Json::object_t&>();
+      std::unordered_set<std::string> seen;
       skip_space();
       while (i_ < text_.size() && text_[i_] != '}') {
         Position key_position = position_;
         std::string key = string_token();
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        if (!seen.insert(key).second) {
           fail(Exit::usage, located(source_, key_position) + ": duplicate key '" + key + "'",
                "each key may appear once in an object; remove one of them");
         }
-        seen.push_back(key);
+        check_key_count(seen.size(), source_, key_position);
         skip_space();
         advance();  // ':'
-        value(pointer + "/" + escape_pointer_token(key));
+        members.emplace_back(key, value(pointer + "/" + escape_pointer_token(key)));
         skip_space();
         if (i_ < text_.size() && text_[i_] == ',') advance();
         skip_space();
       }
       advance();
-    } else if (c == '[') {
+      return object;
+    }
+    if (c == '[') {
       advance();
       skip_space();
+      Json array = Json::array();
       int index = 0;
       while (i_ < text_.size() && text_[i_] != ']') {
-        value(pointer + "/" + std::to_string(index++));
+        array.push_back(value(pointer + "/" + std::to_string(index++)));
         skip_space();
         if (i_ < text_.size() && text_[i_] == ',') advance();
         skip_space();
       }
       advance();
-    } else if (c == '"') {
-      string_token();
-    } else {
-      while (i_ < text_.size() && std::string_view(",]} \t\r\n").find(text_[i_]) == std::string_view::npos) {
-        advance();
-      }
+      return array;
     }
+    if (c == '"') return string_token();
+    std::size_t begin = i_;
+    while (i_ < text_.size() && std::string_view(",]} \t\r\n").find(text_[i_]) == std::string_view::npos) {
+      advance();
+    }
+    return Json::parse(text_.substr(begin, i_ - begin));
   }
 
   const std::string& text_;
@@ -182,7 +211,9 @@ class JsonPositionScanner {
 std::vector<Document> parse_json(const std::string& text, const std::string& source) {
   Document document;
   try {
-    document.value = Json::parse(text);
+    // Syntax check only, into a hash-free tree whose key insertion is logarithmic; the scanner
+    // then builds the ordered value.
+    (void)nlohmann::json::parse(text);
   } catch (const Json::parse_error& e) {
     std::string message = e.what();
     auto colon = message.rfind(": ");
@@ -260,8 +291,8 @@ Json resolve_plain(const std::string& s) {
 
 class YamlConverter {
  public:
-  YamlConverter(const std::string& source, Document& document)
-      : source_(source), document_(document) {}
+  YamlConverter(const std::string& source, Document& document, std::size_t byte_budget)
+      : source_(source), document_(document), byte_budget_(byte_budget) {}
 
   Json convert(const YAML::Node& node, const std::string& pointer, int depth, Position parent) {
     if (++nodes_ > kMaxNodes) {
@@ -283,6 +314,7 @@ class YamlConverter {
       case YAML::NodeType::Undefined:
         return nullptr;
       case YAML::NodeType::Scalar:
+        count_bytes(node.Scalar().size(), here);
         return scalar(node);
       case YAML::NodeType::Sequence: {
         Json array = Json::array();
@@ -294,6 +326,8 @@ class YamlConverter {
       }
       case YAML::NodeType::Map: {
         Json object = Json::object();
+        auto& members = object.get_ref<Json::object_t&>();
+        std::unordered_set<std::string> seen;
         for (const auto& entry : node) {
           Position key_position = here;
           const YAML::Mark key_mark = entry.first.Mark();
@@ -303,12 +337,14 @@ class YamlConverter {
                  "profiles use string keys only");
           }
           std::string key = entry.first.Scalar();
-          if (object.contains(key)) {
+          if (!seen.insert(key).second) {
             fail(Exit::usage, located(source_, key_position) + ": duplicate key '" + key + "'",
                  "each key may appear once in a mapping; remove one of them");
           }
-          object[key] = convert(entry.second, pointer + "/" + escape_pointer_token(key), depth + 1,
-                                key_position);
+          check_key_count(seen.size(), source_, key_position);
+          count_bytes(key.size(), key_position);
+          members.emplace_back(key, convert(entry.second, pointer + "/" + escape_pointer_token(key),
+                                            depth + 1, key_position));
         }
         return object;
       }
@@ -317,6 +353,17 @@ class YamlConverter {
   }
 
  private:
+  // Aliases repeat a scalar without repeating its bytes, so a few large anchored scalars can
+  // expand to gigabytes while the node count stays small; count the bytes produced.
+  void count_bytes(std::size_t bytes, Position where) {
+    bytes_ += bytes;
+    if (bytes_ <= byte_budget_) return;
+    fail(Exit::usage, located(source_, where) + ": alias expansion exceeds " +
+                          std::to_string(byte_budget_ >> 20) + " MiB of text",
+         "this looks like an alias bomb (anchors referring to large values); profiles need no "
+         "aliases");
+  }
+
   static Json scalar(const YAML::Node& node) {
     const std::string& tag = node.Tag();
     const std::string& text = node.Scalar();
@@ -331,7 +378,9 @@ class YamlConverter {
 
   const std::string& source_;
   Document& document_;
+  std::size_t byte_budget_;
   std::size_t nodes_ = 0;
+  std::size_t bytes_ = 0;
 };
 
 std::vector<Document> parse_yaml(const std::string& text, const std::string& source) {
@@ -353,7 +402,7 @@ std::vector<Document> parse_yaml(const std::string& text, const std::string& sou
   for (const auto& node : nodes) {
     if (node.IsNull()) continue;  // an empty document, e.g. a trailing `---`
     Document document;
-    YamlConverter converter(source, document);
+    YamlConverter converter(source, document, std::max(kMinExpansionBytes, 8 * text.size()));
     Position start{node.Mark().line + 1, node.Mark().column + 1};
     document.value = converter.convert(node, "", 0, start);
     document.start = start;
@@ -573,11 +622,13 @@ Json sorted_keys(const Json& value) {
     return out;
   }
   if (!value.is_object()) return value;
-  std::vector<std::string> keys;
-  for (const auto& [key, _] : value.items()) keys.push_back(key);
-  std::sort(keys.begin(), keys.end());
+  std::vector<const Json::object_t::value_type*> members_in;
+  for (const auto& member : value.get_ref<const Json::object_t&>()) members_in.push_back(&member);
+  std::sort(members_in.begin(), members_in.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   Json out = Json::object();
-  for (const auto& key : keys) out[key] = sorted_keys(value.at(key));
+  auto& members = out.get_ref<Json::object_t&>();
+  for (const auto* member : members_in) members.emplace_back(member->first, sorted_keys(member->second));
   return out;
 }
 

@@ -30,6 +30,9 @@ struct Document {
 inline constexpr std::size_t kMaxInputBytes = 64u << 20;
 inline constexpr int kMaxDepth = 256;
 inline constexpr std::size_t kMaxNodes = 4'000'000;  // after alias expansion
+inline constexpr std::size_t kMaxKeysPerMapping = 200'000;
+// Text produced by YAML alias expansion: at least this, or 8 times the input size.
+inline constexpr std::size_t kMinExpansionBytes = 64u << 20;
 
 // Parses every document in `text`. JSON is detected by content (first significant character
 // `{` or `[`); anything else is YAML, including multi-document streams. Throws Error(usage) with
