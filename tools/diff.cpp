@@ -3,12 +3,13 @@
 
 #include "bob/profile.h"
 #include "bob/profile_ops.h"
+#include "bob/validate.h"
 #include "command.h"
 
 namespace {
 
 bob::profile::Profile load_one(const std::string& file) {
-  auto profiles = bob::profile::load_file(file);
+  auto profiles = bob::profile::load_file_checked(file);
   if (profiles.size() != 1) {
     bob::fail(bob::Exit::usage, file + ": holds " + std::to_string(profiles.size()) + " profiles",
               "bob diff compares one profile with one profile; split the file first");

@@ -3,6 +3,7 @@
 #include "bob/log.h"
 #include "bob/profile.h"
 #include "bob/profile_ops.h"
+#include "bob/validate.h"
 #include "command.h"
 
 namespace {
@@ -29,7 +30,7 @@ int run_merge(int argc, char** argv) {
   }
   std::vector<bob::profile::Profile> profiles;
   for (const auto& file : result["files"].as<std::vector<std::string>>()) {
-    for (auto& p : bob::profile::load_file(file)) profiles.push_back(std::move(p));
+    for (auto& p : bob::profile::load_file_checked(file)) profiles.push_back(std::move(p));
   }
   auto merged = bob::profile::merge(profiles);
   auto out = result["output"].as<std::string>();

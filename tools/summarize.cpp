@@ -4,6 +4,7 @@
 #include "bob/fsutil.h"
 #include "bob/profile.h"
 #include "bob/profile_ops.h"
+#include "bob/validate.h"
 #include "command.h"
 
 namespace {
@@ -29,7 +30,7 @@ int run_summarize(int argc, char** argv) {
   }
   std::vector<bob::profile::SummaryRow> rows;
   for (const auto& file : result["files"].as<std::vector<std::string>>()) {
-    for (const auto& profile : bob::profile::load_file(file)) {
+    for (const auto& profile : bob::profile::load_file_checked(file)) {
       for (auto& row : bob::profile::summarize(profile)) rows.push_back(std::move(row));
     }
   }

@@ -74,6 +74,17 @@ check "merge into a missing directory exits 2" test "$(status_of "$BOB" merge "$
 check "merge without -o is a usage error" test "$(status_of "$BOB" merge "$study/webapp/bob6k3s.yaml")" = 2
 check "no temporary files are left behind" test "$(ls "$work" | wc -l)" = 3
 
+# Commands that process profiles refuse what validate rejects, and write nothing.
+printf 'apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1\nkind: ApplicationProfile\nmetadata: {name: x}\nspec:\n  containers:\n  - name: null\n' >"$work/noname.yaml"
+check "merge of a profile with a null container name exits 2" \
+  test "$(status_of "$BOB" merge "$work/noname.yaml" -o "$work/noname-out.yaml")" = 2
+check "the refused merge writes nothing" test ! -e "$work/noname-out.yaml"
+check "the refusal names the located validate error" \
+  grep -qF "noname.yaml:6:5: error: /spec/containers/0: the container has no name" <("$BOB" merge "$work/noname.yaml" -o - 2>&1)
+check "summarize refuses it too" test "$(status_of "$BOB" summarize "$work/noname.yaml")" = 2
+check "diff refuses it too" test "$(status_of "$BOB" diff "$work/noname.yaml" "$study/webapp/bob6k3s.yaml")" = 2
+rm -f "$work/noname.yaml"
+
 # Hostile input (security review): each is refused or loaded quickly with a located error.
 hostile="$work/hostile"
 mkdir "$hostile"

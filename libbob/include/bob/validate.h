@@ -29,6 +29,11 @@ struct Problem {
 std::vector<Problem> validate_string(const std::string& text, const std::string& source_name);
 std::vector<Problem> validate_file(const std::string& path);
 
+// load_file for commands that process and write profiles (merge, summarize, diff): a document
+// `validate` rejects is refused with Error(usage) naming the first error and the error count,
+// so nothing is built from, or written for, a profile Kubescape would reject. Warnings pass.
+std::vector<Profile> load_file_checked(const std::string& path);
+
 // `file:line:column: error|warning: <pointer>: <sentence>`
 std::string format_problem(const Problem& problem);
 Json problem_to_json(const Problem& problem);

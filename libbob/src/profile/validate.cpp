@@ -568,6 +568,24 @@ std::vector<Problem> validate_file(const std::string& path) {
   return validate_string(text, path);
 }
 
+std::vector<Profile> load_file_checked(const std::string& path) {
+  std::string text = fs::read_file(path, detail::kMaxInputBytes);
+  std::size_t errors = 0;
+  const Problem* first = nullptr;
+  auto problems = validate_string(text, path);
+  for (const auto& problem : problems) {
+    if (problem.severity != Severity::error) continue;
+    if (++errors == 1) first = &problem;
+  }
+  if (first != nullptr) {
+    fail(Exit::usage,
+         format_problem(*first) +
+             (errors > 1 ? " (and " + std::to_string(errors - 1) + " more errors)" : ""),
+         "run `bob validate " + path + "` for every problem and fix the errors first");
+  }
+  return load_string(text, path);
+}
+
 std::string format_problem(const Problem& p) {
   return p.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
          (p.severity == Severity::error ? "error" : "warning") + ": " +
