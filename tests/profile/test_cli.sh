@@ -80,7 +80,7 @@ check "merge of a profile with a null container name exits 2" \
   test "$(status_of "$BOB" merge "$work/noname.yaml" -o "$work/noname-out.yaml")" = 2
 check "the refused merge writes nothing" test ! -e "$work/noname-out.yaml"
 check "the refusal names the located validate error" \
-  grep -qF "noname.yaml:6:5: error: /spec/containers/0: the container has no name" <("$BOB" merge "$work/noname.yaml" -o - 2>&1)
+  grep -qF "noname.yaml:6:5: /spec/containers/0: the container has no name" <("$BOB" merge "$work/noname.yaml" -o - 2>&1)
 check "summarize refuses it too" test "$(status_of "$BOB" summarize "$work/noname.yaml")" = 2
 check "diff refuses it too" test "$(status_of "$BOB" diff "$work/noname.yaml" "$study/webapp/bob6k3s.yaml")" = 2
 rm -f "$work/noname.yaml"

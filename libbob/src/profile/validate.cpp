@@ -579,7 +579,8 @@ std::vector<Profile> load_file_checked(const std::string& path) {
   }
   if (first != nullptr) {
     fail(Exit::usage,
-         format_problem(*first) +
+         first->file + ":" + std::to_string(first->line) + ":" + std::to_string(first->column) +
+             ": " + (first->pointer.empty() ? "/" : first->pointer) + ": " + first->message +
              (errors > 1 ? " (and " + std::to_string(errors - 1) + " more errors)" : ""),
          "run `bob validate " + path + "` for every problem and fix the errors first");
   }
