@@ -57,6 +57,14 @@ rm -rf "$T/out"
 check "--allow-unsigned accepts it" "$?" 0
 check_contains "--allow-unsigned warns loudly" "$(cat "$T/err")" "NOT verified"
 
+echo "--- the newest BoB unsigned, an older one signed: still refused, the older one is named"
+older=$("$BOB" push --subject "$REG/demo/app@$img2" --key "$T/vendor.key" \
+  --annotation org.opencontainers.image.created=2001-01-01T00:00:00Z "$profile" 2>/dev/null)
+expect_rejected "newest unsigned, older signed" signature "$img2"
+check_contains "the older BoB is counted" "$(cat "$T/err")" "1 older BoB is attached"
+check_contains "the hint names bob verify" "$(cat "$T/err")" "bob verify"
+check_contains "the older BoB's digest is named" "$(cat "$T/err")" "${older##*@}"
+
 echo "--- a signature made for another digest, grafted onto an unsigned BoB"
 target=$("$BOB" push --subject "$REG/demo/app@$img3" "$profile2" 2>/dev/null)
 helper graft-signature "$REG" demo/app "$good" "$target" >/dev/null

@@ -510,12 +510,35 @@ std::vector<PulledBob> pull(oci::Client& client, const PullRequest& request) {
     auto ka = time_sort_key(a.created), kb = time_sort_key(b.created);
     return ka != kb ? ka > kb : a.listed.digest > b.listed.digest;
   });
-  if (!request.all) candidates.resize(1);
+  std::vector<std::string> older;  // named in the error when the newest BoB is refused
+  if (!request.all) {
+    for (std::size_t i = 1; i < candidates.size(); ++i) older.push_back(candidates[i].listed.digest);
+    candidates.resize(1);
+  }
 
   std::vector<Fetched> fetched;
   for (const auto& c : candidates) {
-    auto f = fetch_and_verify(client, repo, c.listed.digest, c.subject, allowed, keys,
-                              request.allow_unsigned, &c);
+    Fetched f;
+    try {
+      f = fetch_and_verify(client, repo, c.listed.digest, c.subject, allowed, keys,
+                           request.allow_unsigned, &c);
+    } catch (const Error& e) {
+      // Limitation: pull always takes the newest BoB and fails closed when it is refused, even
+      // if an older BoB signed by a trusted key is attached. So anyone with push access to the
+      // repository can block later pulls by attaching a newer unsigned or foreign-signed BoB;
+      // the error names the older BoBs so that a person can check one with `bob verify`.
+      if (e.code() != Exit::trust || older.empty()) throw;
+      std::string count = std::to_string(older.size()) + " older BoB" +
+                          (older.size() == 1 ? " is" : "s are");
+      throw Error(Exit::trust,
+                  std::string(e.what()) + " (the newest BoB; " + count + " attached" +
+                      (request.variant ? " with variant " + to_string(*request.variant)
+                                       : std::string()) +
+                      ", the next one is " + repo.with_digest(older[0]).str() + ")",
+                  "bob pull only takes the newest BoB; check an older one with `bob verify " +
+                      repo.with_digest(older[0]).str() +
+                      " --key KEY`, and find out who attached the newest one");
+    }
     if (request.variant && f.manifest.variant != to_string(*request.variant)) {
       reject("annotations", "BoB " + f.manifest.digest + " is not of variant " +
                                 to_string(*request.variant));
