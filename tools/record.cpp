@@ -27,6 +27,9 @@ int run_record(int argc, char** argv) {
   cxxopts::Options options("bob record",
                            "Run CMD under eBPF tracing (as root) and write a highly specific "
                            "ApplicationProfile of what it and its descendants did.\n"
+                           "Exits with the command's status (128+N when signal N killed it, "
+                           "like a shell); the profile is still written then, with a warning. "
+                           "Exit 5: the recording is incomplete and nothing was written.\n"
                            "usage: bob record [OPTIONS] -- CMD [ARGS...]");
   bob::cli::add_common_options(options);
   options.add_options()
@@ -98,7 +101,12 @@ int run_record(int argc, char** argv) {
                  std::to_string(c.capabilities.size()) + " capabilities, " +
                  std::to_string(c.endpoints.size()) + " endpoints");
   if (command_status != 0)
-    bob::log::warn("record: the command exited with status " + std::to_string(command_status));
+    bob::log::warn("record: the command failed with status " + std::to_string(command_status) +
+                   (command_status > 128 ? " (probably killed by signal " +
+                                               std::to_string(command_status - 128) + ")"
+                                         : std::string()) +
+                   "; the profile was written anyway and holds only what it did before it "
+                   "stopped; bob exits with that status");
   return command_status;
 }
 
