@@ -68,8 +68,15 @@ struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
   __type(key, __u32);    /* tgid */
-  __type(value, __u64);  /* unused (start time lives in the records) */
+  __type(value, __u64);  /* BOB_TRACK_ACTIVE, or BOB_TRACK_AWAITING_EXEC for the root */
 } tracked SEC(".maps");
+
+/* User space inserts the command's pid before releasing it to execve. Until that execve
+ * succeeds the process is still bob's own child (resetting signals, reading the release byte,
+ * changing directory), and how much of that happens after the insert is a race. So nothing but
+ * the execve itself counts until the first exec: recordings do not vary with scheduling. */
+#define BOB_TRACK_ACTIVE 0
+#define BOB_TRACK_AWAITING_EXEC 1
 
 struct open_args {
   __u64 fname;   /* user pointer */
@@ -115,6 +122,14 @@ static __always_inline int current_is_tracked(void)
 {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+/* Tracked and past the root's first exec (see BOB_TRACK_AWAITING_EXEC). */
+static __always_inline int current_is_active(void)
+{
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  __u64 *state = bpf_map_lookup_elem(&tracked, &tgid);
+  return state && *state == BOB_TRACK_ACTIVE;
 }
 
 static __always_inline void fill_header(struct bob_header *h, __u32 type)
@@ -356,8 +371,12 @@ __noinline int capture_exec_args(__u64 filename_addr, __u64 argv_addr)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
-  if (!current_is_tracked())
+  __u32 exec_tgid = bpf_get_current_pid_tgid() >> 32;
+  __u64 *state = bpf_map_lookup_elem(&tracked, &exec_tgid);
+  if (!state)
     return 0;
+  if (*state != BOB_TRACK_ACTIVE)
+    *state = BOB_TRACK_ACTIVE;
   struct bob_exec_event *ev = reserve(sizeof(*ev));
   if (!ev)
     return 0;
@@ -609,9 +628,13 @@ static __always_inline void accept_exit(long ret)
 SEC("raw_tp/sys_enter")
 int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-  if (!current_is_tracked())
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  __u64 *state = bpf_map_lookup_elem(&tracked, &tgid);
+  if (!state)
     return 0;
   long id = ctx->args[1];
+  if (*state != BOB_TRACK_ACTIVE && id != NR_execve && id != NR_execveat)
+    return 0;
   if (id >= 0 && id < BOB_SYSCALL_SLOTS)
     syscalls_seen[id & (BOB_SYSCALL_SLOTS - 1)] = 1;
 
@@ -699,7 +722,7 @@ SEC("tp_btf/cap_capable")
 int BPF_PROG(on_cap_capable, const struct cred *cred, struct user_namespace *target_ns,
              const struct user_namespace *capable_ns, int cap, int ret)
 {
-  if (cap < 0 || cap >= BOB_CAP_SLOTS || !current_is_tracked())
+  if (cap < 0 || cap >= BOB_CAP_SLOTS || !current_is_active())
     return 0;
   struct task_struct *task = bpf_get_current_task_btf();
   /* bprm and override_creds checks (exec set-up, overlayfs) are not the process's own. */

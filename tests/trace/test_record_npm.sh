@@ -27,7 +27,7 @@ npm_config_update_notifier=false npm_config_prefix=$root/prefix"
 npm_cmd=(npm install --offline --no-audit --no-fund --loglevel=error --global "$tarball")
 
 vendor="$T/vendor"
-env $(install_env "$vendor") "$BOB" record -q --name npm-fixture --runs 2 --format json \
+env $(install_env "$vendor") "$BOB" record -q --name npm-fixture --runs 3 --format json \
   -o "$T/profile.json" -- "${npm_cmd[@]}" >/dev/null
 [ -f "$vendor/prefix/lib/node_modules/bob-postinstall-fixture/installed.marker" ] || \
   fail "the postinstall script did not run"

@@ -184,7 +184,8 @@ void BpfSession::attach() {
 
 void BpfSession::track(pid_t pid) {
   __u32 key = static_cast<__u32>(pid);
-  __u64 value = 0;
+  // BOB_TRACK_AWAITING_EXEC in trace.bpf.c: only the execve counts until the command runs.
+  __u64 value = 1;
   if (bpf_map__update_elem(skeleton_->maps.tracked, &key, sizeof(key), &value, sizeof(value),
                            BPF_ANY) != 0)
     fail(Exit::inconclusive,

@@ -85,8 +85,8 @@ int shell_status(int status) {
 
 // Runs in the forked child: wait for the release byte, then become the command. Only
 // async-signal-safe calls from here on.
-// Limitation: the child is tracked from its release, so the few syscalls it makes before execve
-// (read, close, chdir) are in the recorded syscall set.
+// The child is tracked before its release, but the BPF side ignores everything it does except
+// the execve until that exec succeeds, so its set-up here never reaches a profile.
 [[noreturn]] void run_child(int release_fd, int error_fd, const char* path, char* const* argv,
                             char* const* envp, const char* directory, bool passthrough) {
   signal(SIGINT, SIG_DFL);
