@@ -5,6 +5,7 @@
 #include "bob/generalize.h"
 #include "bob/log.h"
 #include "bob/profile.h"
+#include "bob/validate.h"
 #include "command.h"
 
 namespace {
@@ -103,7 +104,7 @@ int run_export(int argc, char** argv) {
   if (!result.count("input")) {
     bob::fail(bob::Exit::usage, "no input profile given", "run `bob export --format F IN`");
   }
-  auto profiles = bob::profile::load_file(result["input"].as<std::string>());
+  auto profiles = bob::profile::load_file_checked(result["input"].as<std::string>());
   if (profiles.size() != 1) {
     bob::fail(bob::Exit::usage, "the input holds " + std::to_string(profiles.size()) +
                                     " profiles; export takes exactly one",

@@ -5,6 +5,7 @@
 #include "bob/generalize.h"
 #include "bob/log.h"
 #include "bob/profile.h"
+#include "bob/validate.h"
 #include "command.h"
 
 namespace {
@@ -71,7 +72,7 @@ int run_generalize(int argc, char** argv) {
   opts.collapse_paths = result.count("no-collapse") == 0;
   const bool report = result.count("explain") > 0 || result.count("verbose") > 0;
 
-  auto inputs = bob::profile::load_file(result["input"].as<std::string>());
+  auto inputs = bob::profile::load_file_checked(result["input"].as<std::string>());
   std::vector<bob::profile::Profile> outputs;
   for (const auto& input : inputs) {
     auto generalized = bob::generalize::generalize(input, opts);

@@ -10,6 +10,7 @@
 #include "bob/fsutil.h"
 #include "bob/log.h"
 #include "bob/profile.h"
+#include "bob/validate.h"
 #include "bob/verify.h"
 #include "command.h"
 
@@ -147,7 +148,7 @@ int run_verify_install(int argc, char** argv) {
     profiles = bob::verify::pull_profiles(request);
     source = image;
   } else {
-    profiles = bob::profile::load_file(profile_path);
+    profiles = bob::profile::load_file_checked(profile_path);
     source = profile_path;
   }
   const auto& profile = pick_profile(profiles, container_name, source);

@@ -5,6 +5,7 @@
 #include "bob/artifact.h"
 #include "bob/fsutil.h"
 #include "bob/log.h"
+#include "bob/validate.h"
 #include "bob/verify.h"
 
 namespace bob::verify {
@@ -32,7 +33,7 @@ std::vector<profile::Profile> pull_profiles(const ImageRequest& request) {
     for (const auto& file : bob.written) {
       auto extension = std::filesystem::path(file).extension().string();
       if (extension != ".yaml" && extension != ".yml" && extension != ".json") continue;
-      for (auto& profile : profile::load_file(file)) profiles.push_back(std::move(profile));
+      for (auto& profile : profile::load_file_checked(file)) profiles.push_back(std::move(profile));
     }
   }
   if (profiles.empty()) {
