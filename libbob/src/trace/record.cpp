@@ -350,6 +350,12 @@ profile::Profile observations_to_profile(const std::vector<Observation>& observa
     call.flags.assign(flags.begin(), flags.end());
     c.opens.push_back(std::move(call));
   }
+  // Whether a multi-threaded runtime (node's V8 and libuv threads, Go, the JVM) calls
+  // sched_yield depends on how busy the CPUs are, not on what the program does: the same genuine
+  // installer yields on one run and not on the next. A program that synchronises threads with
+  // futex may therefore always yield; the call only gives up the CPU, so allowing it widens
+  // nothing an attacker could use.
+  if (syscalls.count("futex")) syscalls.insert("sched_yield");
   c.syscalls.assign(syscalls.begin(), syscalls.end());
   c.capabilities.assign(capabilities.begin(), capabilities.end());
   for (const auto& [key, hosts] : endpoints) {
