@@ -35,6 +35,11 @@ struct Registrar {
 // Adds -h/--help, -v/--verbose and -q/--quiet to a command's options.
 void add_common_options(cxxopts::Options& options);
 
+// Adds --insecure-registry (repeatable) and --ca-file, shared by every command that talks to a
+// registry; insecure_registries() reads the first back (empty when not given).
+void add_registry_options(cxxopts::Options& options);
+std::vector<std::string> insecure_registries(const cxxopts::ParseResult& result);
+
 // Parses argv. Prints help and returns nullopt-like false through `help_shown` on --help; turns
 // option errors into Error(usage) with a hint naming `bob CMD --help`; applies -v/-q.
 cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv, bool& help_shown);

@@ -12,11 +12,9 @@ int run_discover(int argc, char** argv) {
   options.positional_help("REF[@DIGEST]");
   options.add_options()
       ("format", "Output: text or json", cxxopts::value<std::string>()->default_value("text"))
-      ("insecure-registry", "Allow plain HTTP to this registry host[:port] (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("ca-file", "Extra PEM CA bundle for TLS", cxxopts::value<std::string>()->default_value(""))
       ("image", "", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"image"});
+  bob::cli::add_registry_options(options);
   bob::cli::add_common_options(options);
   bool help = false;
   auto result = bob::cli::parse(options, argc, argv, help);
@@ -25,10 +23,7 @@ int run_discover(int argc, char** argv) {
   if (!result.count("image") || result["image"].as<std::vector<std::string>>().size() != 1) {
     bob::fail(bob::Exit::usage, "name exactly one image", "bob discover REGISTRY/REPO@sha256:...");
   }
-  std::vector<std::string> insecure;
-  if (result.count("insecure-registry")) {
-    insecure = result["insecure-registry"].as<std::vector<std::string>>();
-  }
+  auto insecure = bob::cli::insecure_registries(result);
   bob::oci::Client client(
       bob::artifact::client_options(insecure, result["ca-file"].as<std::string>(), false));
   auto tree = bob::artifact::discover(client, result["image"].as<std::vector<std::string>>()[0]);

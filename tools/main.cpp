@@ -24,6 +24,18 @@ void add_common_options(cxxopts::Options& options) {
       ("q,quiet", "Print only errors and warnings");
 }
 
+void add_registry_options(cxxopts::Options& options) {
+  options.add_options("registry")
+      ("insecure-registry", "Allow plain HTTP to this registry host[:port] (repeatable)",
+       cxxopts::value<std::vector<std::string>>())
+      ("ca-file", "Extra PEM CA bundle for TLS", cxxopts::value<std::string>()->default_value(""));
+}
+
+std::vector<std::string> insecure_registries(const cxxopts::ParseResult& result) {
+  if (!result.count("insecure-registry")) return {};
+  return result["insecure-registry"].as<std::vector<std::string>>();
+}
+
 cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv, bool& help_shown) {
   help_shown = false;
   try {

@@ -24,11 +24,9 @@ int run_pull(int argc, char** argv) {
       ("allow-unsigned", "Accept BoBs without a valid signature (DANGEROUS; warns)")
       ("format", "Summary on stdout: text or json (none when writing to stdout)",
        cxxopts::value<std::string>()->default_value("text"))
-      ("insecure-registry", "Allow plain HTTP to this registry host[:port] (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("ca-file", "Extra PEM CA bundle for TLS", cxxopts::value<std::string>()->default_value(""))
       ("image", "", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"image"});
+  bob::cli::add_registry_options(options);
   bob::cli::add_common_options(options);
   bool help = false;
   auto result = bob::cli::parse(options, argc, argv, help);
@@ -47,10 +45,7 @@ int run_pull(int argc, char** argv) {
   request.platform = result["platform"].as<std::string>();
   request.output = result["output"].as<std::string>();
   request.allow_unsigned = result.count("allow-unsigned") > 0;
-  std::vector<std::string> insecure;
-  if (result.count("insecure-registry")) {
-    insecure = result["insecure-registry"].as<std::vector<std::string>>();
-  }
+  auto insecure = bob::cli::insecure_registries(result);
   bob::oci::Client client(
       bob::artifact::client_options(insecure, result["ca-file"].as<std::string>()));
   auto pulled = bob::artifact::pull(client, request);

@@ -42,11 +42,9 @@ int run_push(int argc, char** argv) {
       ("annotation", "Extra manifest annotation KEY=VALUE (repeatable)",
        cxxopts::value<std::string>())
       ("format", "Output: text or json", cxxopts::value<std::string>()->default_value("text"))
-      ("insecure-registry", "Allow plain HTTP to this registry host[:port] (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("ca-file", "Extra PEM CA bundle for TLS", cxxopts::value<std::string>()->default_value(""))
       ("inputs", "Profile files, or one folder", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"inputs"});
+  bob::cli::add_registry_options(options);
   bob::cli::add_common_options(options);
   bool help = false;
   auto result = bob::cli::parse(options, argc, argv, help);
@@ -66,10 +64,7 @@ int run_push(int argc, char** argv) {
   request.key_path = result["key"].as<std::string>();
   request.pack.variant = bob::artifact::parse_variant(result["variant"].as<std::string>());
   request.pack.annotations = annotations;
-  std::vector<std::string> insecure;
-  if (result.count("insecure-registry")) {
-    insecure = result["insecure-registry"].as<std::vector<std::string>>();
-  }
+  auto insecure = bob::cli::insecure_registries(result);
   bob::oci::Client client(
       bob::artifact::client_options(insecure, result["ca-file"].as<std::string>()));
   auto pushed = bob::artifact::push(client, request);

@@ -12,11 +12,9 @@ int run_sign(int argc, char** argv) {
   options.positional_help("REF@DIGEST");
   options.add_options()
       ("key", "Private key (PEM, ECDSA P-256)", cxxopts::value<std::string>())
-      ("insecure-registry", "Allow plain HTTP to this registry host[:port] (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("ca-file", "Extra PEM CA bundle for TLS", cxxopts::value<std::string>()->default_value(""))
       ("bob", "", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"bob"});
+  bob::cli::add_registry_options(options);
   bob::cli::add_common_options(options);
   bool help = false;
   auto result = bob::cli::parse(options, argc, argv, help);
@@ -25,10 +23,7 @@ int run_sign(int argc, char** argv) {
     bob::fail(bob::Exit::usage, "name exactly one BoB", "bob sign REGISTRY/REPO@sha256:... --key KEY");
   }
   if (!result.count("key")) bob::fail(bob::Exit::usage, "--key is required");
-  std::vector<std::string> insecure;
-  if (result.count("insecure-registry")) {
-    insecure = result["insecure-registry"].as<std::vector<std::string>>();
-  }
+  auto insecure = bob::cli::insecure_registries(result);
   bob::oci::Client client(
       bob::artifact::client_options(insecure, result["ca-file"].as<std::string>(), false));
   bob::artifact::SignRequest request;

@@ -17,11 +17,9 @@ int run_verify(int argc, char** argv) {
       ("subject", "Require the BoB to belong to this image digest",
        cxxopts::value<std::string>()->default_value(""))
       ("format", "Output: text or json", cxxopts::value<std::string>()->default_value("text"))
-      ("insecure-registry", "Allow plain HTTP to this registry host[:port] (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("ca-file", "Extra PEM CA bundle for TLS", cxxopts::value<std::string>()->default_value(""))
       ("bob", "", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"bob"});
+  bob::cli::add_registry_options(options);
   bob::cli::add_common_options(options);
   bool help = false;
   auto result = bob::cli::parse(options, argc, argv, help);
@@ -33,10 +31,7 @@ int run_verify(int argc, char** argv) {
   if (!result.count("key")) {
     bob::fail(bob::Exit::usage, "no trusted key given", "pass --key PUBLIC.pem (repeatable)");
   }
-  std::vector<std::string> insecure;
-  if (result.count("insecure-registry")) {
-    insecure = result["insecure-registry"].as<std::vector<std::string>>();
-  }
+  auto insecure = bob::cli::insecure_registries(result);
   bob::oci::Client client(
       bob::artifact::client_options(insecure, result["ca-file"].as<std::string>(), false));
   bob::artifact::VerifyRequest request;
