@@ -139,8 +139,10 @@ class Reader {
   static Json extra_of(const Json& object, std::initializer_list<const char*> modelled) {
     Json extra = Json::object();
     for (const auto& [key, value] : object.items()) {
+      // A named copy of the binding: clang before 16 cannot capture structured bindings.
+      const std::string& name = key;
       bool known = std::any_of(modelled.begin(), modelled.end(),
-                               [&key](const char* m) { return key == m; });
+                               [&name](const char* m) { return name == m; });
       if (!known) extra[key] = value;
     }
     return extra;
