@@ -125,6 +125,29 @@ TEST_CASE("parse_www_authenticate: quoted commas, escapes, several challenges, e
   CHECK_THROWS_AS(bob::oci::parse_www_authenticate(""), bob::Error);
 }
 
+// Found by tests/fuzz (fuzz_www_authenticate): a NUL byte counted as a token character, and a
+// scheme without parameters swallowed the next challenge's scheme as its token68.
+TEST_CASE("parse_www_authenticate: NUL bytes are no token characters; token68 never after a comma") {
+  using namespace std::string_literals;
+  CHECK_THROWS_AS(bob::oci::parse_www_authenticate("Bearer \0realm=r"s), bob::Error);
+  CHECK_THROWS_AS(bob::oci::parse_www_authenticate("Negotiate Bearer \0\0Bas\0 realm=r"s),
+                  bob::Error);
+  CHECK_THROWS_AS(bob::oci::parse_www_authenticate("Bear\0er realm=r"s), bob::Error);
+
+  auto two = bob::oci::parse_www_authenticate("Negotiate, Basic");
+  REQUIRE(two.size() == 2);
+  CHECK(two[0].scheme == "negotiate");
+  CHECK(two[0].params.empty());
+  CHECK(two[1].scheme == "basic");
+  CHECK(two[1].params.empty());
+
+  auto t68 = bob::oci::parse_www_authenticate("Negotiate abc==, Basic, Bearer realm=r");
+  REQUIRE(t68.size() == 3);
+  CHECK(t68[0].params.at("token68") == "abc==");
+  CHECK(t68[1].params.empty());
+  CHECK(t68[2].params.at("realm") == "r");
+}
+
 TEST_CASE("scopes are merged per resource and compared as atoms") {
   using bob::oci::detail::scope_atoms;
   using bob::oci::detail::scope_params;

@@ -10,12 +10,15 @@
 namespace bob::oci {
 namespace {
 
+// c != '\0' because strchr finds the terminator: a NUL byte is no token character.
 bool is_tchar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
 }
 
 bool is_token68_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("-._~+/", c) != nullptr;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         (c != '\0' && std::strchr("-._~+/", c) != nullptr);
 }
 
 std::string lower(std::string s) {
@@ -81,8 +84,10 @@ class ChallengeParser {
       skip_separators();
       if (pos_ >= s_.size()) return;
       std::size_t name_start = pos_;
-      // token68 (e.g. "Negotiate abc+/=="): only right after the scheme.
-      if (first) {
+      // token68 (e.g. "Negotiate abc+/=="): only right after the scheme and a space. After a
+      // comma a new challenge starts: "Negotiate, Basic" is two challenges (RFC 7235 §2.1).
+      bool after_comma = s_.substr(item_start, pos_ - item_start).find(',') != std::string::npos;
+      if (first && !after_comma) {
         std::size_t p = pos_;
         while (p < s_.size() && is_token68_char(s_[p])) ++p;
         std::size_t equals_end = p;
@@ -102,7 +107,6 @@ class ChallengeParser {
       if (pos_ >= s_.size() || s_[pos_] != '=') {
         // Not a parameter: the name was the scheme of the next challenge.
         pos_ = name_start;
-        (void)item_start;
         return;
       }
       ++pos_;
