@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "bob/error.h"
 #include "bob/fsutil.h"
 #include "bob/validate.h"
 
@@ -184,4 +185,29 @@ TEST_CASE("Helm chart templates are reported as such, not as a generic failure")
   CHECK(problems[0].severity == Severity::error);
   CHECK(problems[0].message.find("unrendered Helm template") != std::string::npos);
   CHECK(problems[0].hint.find("helm template") != std::string::npos);
+}
+
+// Found by tests/fuzz (fuzz_profile_yaml): a List whose items are missing or empty validated
+// without an error, while load_string refuses the file because it holds no profile.
+TEST_CASE("a file whose Lists hold no profile is an error, like for the loader") {
+  const std::string head =
+      "apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1\nkind: ApplicationProfileList\n";
+  for (const std::string& text : {head + "item---s:\n- a: 1\n", head + "items: []\n", head,
+                                  head + "items: null\n---\n" + head + "items: []\n"}) {
+    CAPTURE(text);
+    auto problems = validate_string(text, "list.yaml");
+    auto error = std::find_if(problems.begin(), problems.end(),
+                              [](const Problem& p) { return p.severity == Severity::error; });
+    REQUIRE(error != problems.end());
+    CHECK(error->message == "the file holds no profile");
+    CHECK_THROWS_AS(load_string(text, "list.yaml"), bob::Error);
+  }
+  // One List with one profile is still fine.
+  auto fine = validate_string(head + "items:\n" + "- " +
+                                  "{apiVersion: spdx.softwarecomposition.kubescape.io/v1beta1, "
+                                  "kind: ApplicationProfile, metadata: {name: a}, "
+                                  "spec: {architectures: [amd64], containers: [{name: app}]}}\n",
+                              "list.yaml");
+  CHECK(std::none_of(fine.begin(), fine.end(),
+                     [](const Problem& p) { return p.severity == Severity::error; }));
 }
