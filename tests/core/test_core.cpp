@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -32,6 +33,63 @@ TEST_CASE("write_file_atomic into a missing directory fails with a usage error a
     CHECK(std::string(e.what()).find(path) != std::string::npos);
   }
   CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("write_file_atomic keeps an existing file's mode, but never widens a secret") {
+  bob::fs::TempDir dir("bob-test");
+  auto path = (dir.path() / "out.txt").string();
+  bob::fs::write_file_atomic(path, "first");
+  REQUIRE(::chmod(path.c_str(), 0600) == 0);
+  bob::fs::write_file_atomic(path, "second");
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  CHECK((info.st_mode & 07777) == 0600);
+  REQUIRE(::chmod(path.c_str(), 0755) == 0);
+  bob::fs::write_file_atomic(path, "third");
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  CHECK((info.st_mode & 07777) == 0755);
+  bob::fs::write_file_atomic(path, "secret", 0600);
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  CHECK((info.st_mode & 07777) == 0700);
+  CHECK(bob::fs::read_file(path) == "secret");
+}
+
+TEST_CASE("write_file_atomic writes through a symbolic link and keeps the link") {
+  bob::fs::TempDir dir("bob-test");
+  auto real = dir.path() / "real.yaml";
+  auto link = dir.path() / "link.yaml";
+  bob::fs::write_file_atomic(real.string(), "old");
+  std::filesystem::create_symlink("real.yaml", link);
+  bob::fs::write_file_atomic(link.string(), "new");
+  CHECK(std::filesystem::is_symlink(link));
+  CHECK(bob::fs::read_file(real.string()) == "new");
+  // A dangling link names the file to create.
+  auto dangling = dir.path() / "dangling.yaml";
+  std::filesystem::create_symlink("made.yaml", dangling);
+  bob::fs::write_file_atomic(dangling.string(), "made");
+  CHECK(std::filesystem::is_symlink(dangling));
+  CHECK(bob::fs::read_file((dir.path() / "made.yaml").string()) == "made");
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++entries;
+  }
+  CHECK(entries == 4);  // no temporary file left
+}
+
+TEST_CASE("write_file_atomic refuses a directory and writes into a device without replacing it") {
+  bob::fs::TempDir dir("bob-test");
+  try {
+    bob::fs::write_file_atomic(dir.path().string(), "x");
+    FAIL("expected an error");
+  } catch (const bob::Error& e) {
+    CHECK(e.code() == bob::Exit::usage);
+    CHECK(std::string(e.what()).find("is a directory") != std::string::npos);
+  }
+  bob::fs::write_file_atomic("/dev/null", "discarded");
+  struct stat info {};
+  REQUIRE(::stat("/dev/null", &info) == 0);
+  CHECK(S_ISCHR(info.st_mode));
 }
 
 TEST_CASE("read_file enforces its size bound") {

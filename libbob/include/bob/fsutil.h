@@ -13,7 +13,10 @@ std::string read_file(const std::string& path, std::size_t max_bytes = 256u << 2
 
 // Writes bytes to path atomically: a temporary file in the same directory is written, flushed to
 // disk and renamed over the target, so readers see either the old file or the whole new one.
-// "-" writes to standard output.
+// "-" writes to standard output. A symbolic link at path is followed and its target replaced (the
+// link stays); an existing file keeps its permission bits and owner, but a secret mode (no group
+// or other bits) never widens; an existing device or FIFO is written to directly (not
+// atomically); a directory is refused.
 void write_file_atomic(const std::string& path, std::string_view bytes, unsigned mode = 0644);
 
 // A private temporary directory removed with everything in it when the object dies.

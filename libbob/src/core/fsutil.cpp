@@ -78,18 +78,67 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
   }
 }
 
+namespace {
+
+// Writes straight into an existing device or FIFO (/dev/null, /dev/stdout, a pipe): renaming over
+// it would replace the device node itself (as root, /dev/null would become a regular file).
+void write_to_special(const std::string& path, std::string_view bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(Exit::usage, path + ": cannot open: " + errno_text());
+  try {
+    write_all(fd, bytes, path);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, std::string_view bytes, unsigned mode) {
   if (path == "-") {
     write_all(STDOUT_FILENO, bytes, "<stdout>");
     return;
   }
+  // A symbolic link at the destination is written through: its target is replaced atomically
+  // and the link stays a link (renaming over the link would silently turn it into a file).
   std::filesystem::path target(path);
+  struct stat link_info {};
+  for (int hops = 0; ::lstat(target.c_str(), &link_info) == 0 && S_ISLNK(link_info.st_mode);
+       ++hops) {
+    if (hops == 40) fail(Exit::usage, path + ": too many levels of symbolic links");
+    std::error_code ec;
+    auto next = std::filesystem::read_symlink(target, ec);
+    if (ec) fail(Exit::usage, path + ": cannot read the symbolic link: " + ec.message());
+    target = next.is_absolute() ? next : target.parent_path() / next;
+  }
+  struct stat info {};
+  const bool exists = ::stat(target.c_str(), &info) == 0;
+  if (exists && S_ISDIR(info.st_mode)) fail(Exit::usage, path + ": is a directory, not a file");
+  if (exists && (S_ISCHR(info.st_mode) || S_ISFIFO(info.st_mode))) {
+    write_to_special(target.string(), bytes);
+    return;
+  }
+  if (exists && !S_ISREG(info.st_mode)) {
+    fail(Exit::usage, path + ": exists and is not a regular file (a socket or block device)");
+  }
   std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
   std::string temp = (dir / ("." + target.filename().string() + ".tmp-" + random_suffix()))
                          .string();
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) fail(Exit::usage, path + ": cannot create: " + errno_text());
   try {
+    if (exists) {
+      // Replacing a file keeps its permissions (and, where allowed, its owner), except that a
+      // secret (a mode without group or other bits, like a private key) never gains them.
+      mode_t keep = info.st_mode & 07777;
+      if ((mode & 077) == 0) keep &= ~static_cast<mode_t>(077);
+      if (::fchmod(fd, keep) != 0) fail(Exit::usage, path + ": cannot set its mode: " + errno_text());
+      if (::fchown(fd, info.st_uid, info.st_gid) != 0 && errno != EPERM) {
+        fail(Exit::usage, path + ": cannot keep its owner: " + errno_text());
+      }
+    }
     write_all(fd, bytes, path);
     if (::fsync(fd) != 0) fail(Exit::usage, path + ": cannot flush: " + errno_text());
     if (::close(fd) != 0) {
@@ -97,7 +146,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes, unsigned
       fail(Exit::usage, path + ": cannot close: " + errno_text());
     }
     fd = -1;
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
+    if (::rename(temp.c_str(), target.c_str()) != 0) {
       fail(Exit::usage, path + ": cannot rename into place: " + errno_text());
     }
   } catch (...) {
