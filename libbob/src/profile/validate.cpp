@@ -16,6 +16,11 @@ namespace bob::profile {
 
 namespace {
 
+// Kernel limits (include/uapi/linux/limits.h, binfmts.h): what no traced event can exceed.
+constexpr std::size_t kPathMax = 4096;
+constexpr std::size_t kMaxArgStrlen = 32 * 4096;  // MAX_ARG_STRLEN
+constexpr std::size_t kMaxArgBytes = (8u << 20) / 4;  // argv + envp under an 8 MiB stack rlimit
+
 using detail::Document;
 using detail::escape_pointer_token;
 
@@ -356,7 +361,18 @@ class Validator {
     error(p, squote(name) + " is not a system call on " + archs, hint);
   }
 
+  // Linux refuses a path of PATH_MAX (4096) bytes or more with ENAMETOOLONG, so no event ever
+  // carries one: such an entry can never match. Only the head is quoted to keep output short.
+  void path_length(const std::string& path, const std::string& p, const char* what) {
+    if (path.size() < kPathMax) return;
+    warning(p, std::string(what) + " " + squote(path.substr(0, 40) + "...") + " is " +
+                   std::to_string(path.size()) + " bytes, not shorter than PATH_MAX (" +
+                   std::to_string(kPathMax) + "); the kernel refuses such a path, so it never matches",
+            "check the path; the tracer reports what the kernel resolved");
+  }
+
   void path_wildcards(const std::string& path, const std::string& p, const char* what) {
+    path_length(path, p, what);
     std::string segment = first_partial_wildcard(path);
     if (segment.empty()) return;
     warning(p, std::string(what) + " " + squote(path) + " has the segment " + squote(segment) +
@@ -378,13 +394,27 @@ class Validator {
     } else {
       path_wildcards(path->get<std::string>(), child(p, "path"), "exec path");
     }
-    string_list(e, "args", p, [this](const std::string& arg, const std::string& ap) {
+    std::size_t arg_bytes = 0;
+    string_list(e, "args", p, [this, &arg_bytes](const std::string& arg, const std::string& ap) {
+      arg_bytes += arg.size() + 1;
+      if (arg.size() >= kMaxArgStrlen) {
+        warning(ap, "argument " + squote(arg.substr(0, 40) + "...") + " is " +
+                        std::to_string(arg.size()) + " bytes; execve refuses an argument of " +
+                        std::to_string(kMaxArgStrlen) + " bytes or more (MAX_ARG_STRLEN), so it never "
+                        "matches", "check the argument");
+      }
       if (arg != kDynamicSegment && arg != kDynamicArgs && arg.find(kDynamicSegment) != std::string::npos) {
         warning(ap, "argument " + squote(arg) + " holds `\xE2\x8B\xAF` inside other text; Kubescape "
                     "matches only a whole `\xE2\x8B\xAF` or `\xE2\x8B\xAF\xE2\x8B\xAF` argument",
                 "make the wildcard its own argument");
       }
     });
+    if (arg_bytes > kMaxArgBytes) {
+      warning(child(p, "args"), "the arguments total " + std::to_string(arg_bytes) +
+                                    " bytes, more than execve accepts under the default 8 MiB stack "
+                                    "limit (" + std::to_string(kMaxArgBytes) + ")",
+              "check the arguments; such an exec cannot have happened on a default system");
+    }
     string_list(e, "envs", p);
     optional(e, "argsRequired", p, Json::value_t::boolean, "true or false");
   }
