@@ -83,7 +83,8 @@ int run_verify_install(int argc, char** argv) {
                            "descendants did nothing beyond the vendor's profile.\n" +
                                std::string(kUsage) +
                                "\nexit: 0 match, 1 deviations or a failing installer, "
-                               "5 inconclusive, 2 usage, 3 registry, 4 trust");
+                               "5 inconclusive (also when interrupted: the installer's tree is "
+                               "killed first), 2 usage, 3 registry, 4 trust");
   bob::cli::add_common_options(options);
   options.add_options()
       ("profile", "the vendor's profile (YAML or JSON)",

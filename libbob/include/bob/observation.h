@@ -91,6 +91,9 @@ struct Observation {
 
   // Added by the tracer (additive):
   bool timed_out = false;                 // the command was killed at the timeout
+  // bob itself got this signal (SIGINT, SIGTERM, SIGHUP) while tracing; the whole tree was killed
+  // and the run is incomplete. 0: not interrupted.
+  int interrupted_by = 0;
   std::uint64_t lingering_processes = 0;  // descendants still running when tracing stopped
   std::uint64_t truncated_paths = 0;      // open/exec paths longer than the 511-byte cap
   std::vector<std::string> failed_exec_paths;  // filenames of failed execs (not in execs)

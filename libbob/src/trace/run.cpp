@@ -5,11 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <thread>
 
 #include "bob/error.h"
@@ -120,23 +123,93 @@ int shell_status(int status) {
   _exit(127);
 }
 
+// The signal that interrupted bob while it traces (0: none). Set by the handler only.
+volatile sig_atomic_t interrupt_signal = 0;
+
+void note_interrupt(int signal_number) { interrupt_signal = signal_number; }
+
+// While a command is traced, SIGINT, SIGTERM and SIGHUP do not kill bob: they are noted, and the
+// trace loop kills the command's whole tree, drains and returns an interrupted (inconclusive)
+// observation, so that no process of the tree outlives bob and no BPF program stays attached.
+// SIGQUIT is ignored, as system() does. The previous dispositions come back afterwards.
 class SignalGuard {
  public:
   SignalGuard() {
+    interrupt_signal = 0;
+    struct sigaction note {};
+    note.sa_handler = note_interrupt;
+    sigemptyset(&note.sa_mask);
+    for (std::size_t i = 0; i < kCaught.size(); ++i) sigaction(kCaught[i], &note, &old_[i]);
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
-    sigaction(SIGINT, &ignore, &old_int_);
     sigaction(SIGQUIT, &ignore, &old_quit_);
   }
   ~SignalGuard() {
-    sigaction(SIGINT, &old_int_, nullptr);
+    for (std::size_t i = 0; i < kCaught.size(); ++i) sigaction(kCaught[i], &old_[i], nullptr);
     sigaction(SIGQUIT, &old_quit_, nullptr);
   }
 
  private:
-  struct sigaction old_int_ {};
+  static constexpr std::array<int, 3> kCaught = {SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> old_{};
   struct sigaction old_quit_ {};
 };
+
+// A process is gone for good once it is a zombie or has been reaped.
+bool process_gone(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  auto close = line.rfind(')');
+  if (close == std::string::npos || close + 2 >= line.size()) return true;
+  char state = line[close + 2];
+  return state == 'Z' || state == 'X';
+}
+
+// Kills the command and every tracked descendant with SIGKILL, over and over until the tracked
+// map is empty: a process forking while it is killed leaves a child that the next pass finds
+// (tracking is inherited at fork, so setsid and double-forked daemons are in the map too). Then
+// waits until every killed process is really gone. Returns how many could not be killed within
+// the deadline (a process stuck in the kernel).
+std::size_t kill_tree(detail::BpfSession& session, pid_t root, bool root_reaped) {
+  constexpr auto kKillDeadline = std::chrono::seconds(10);
+  const auto start = Clock::now();
+  std::set<pid_t> killed;
+  std::vector<pid_t> remaining;
+  while (Clock::now() - start < kKillDeadline) {
+    if (!root_reaped) kill(root, SIGKILL);
+    remaining = session.tracked_pids();
+    for (pid_t pid : remaining) {
+      if (pid == root && root_reaped) continue;
+      kill(pid, SIGKILL);
+      killed.insert(pid);
+    }
+    try {
+      session.consume();  // keeps the ring from filling while the tree dies
+    } catch (const Error&) {
+      // The reader may be what failed; killing goes on without it.
+    }
+    if (remaining.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  while (Clock::now() - start < kKillDeadline) {
+    bool all_gone = true;
+    for (pid_t pid : killed)
+      if (pid != root && !process_gone(pid)) all_gone = false;
+    if (all_gone) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return session.tracked_pids().size();
+}
+
+const char* signal_label(int signal_number) {
+  switch (signal_number) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "a signal";
+  }
+}
 
 }  // namespace
 
@@ -161,6 +234,7 @@ Observation run_traced(const TraceOptions& options) {
   pid_t child = -1;
   detail::Decoder decoder(observation, 0);
   auto handler = [&decoder](const void* data, std::size_t size) { decoder.handle(data, size); };
+  SignalGuard signals;
   detail::BpfSession session(handler);
   observation.capabilities_traced = session.capabilities_traced();
   observation.notes = session.notes();
@@ -180,7 +254,6 @@ Observation run_traced(const TraceOptions& options) {
   if (pipe2(release, O_CLOEXEC) != 0 || pipe2(exec_error, O_CLOEXEC) != 0)
     fail(Exit::inconclusive, std::string("pipe: ") + std::strerror(errno));
 
-  SignalGuard signals;
   child = fork();
   if (child < 0) fail(Exit::inconclusive, std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
@@ -199,6 +272,12 @@ Observation run_traced(const TraceOptions& options) {
     waitpid(child, nullptr, 0);
     throw;
   }
+  if (interrupt_signal != 0) {
+    close(release[1]);  // the child sees EOF and exits without running the command
+    waitpid(child, nullptr, 0);
+    fail(Exit::inconclusive, std::string("interrupted by ") + signal_label(interrupt_signal) +
+                                 " before the command started");
+  }
   if (write(release[1], "x", 1) != 1) {
     close(release[1]);
     waitpid(child, nullptr, 0);
@@ -213,36 +292,56 @@ Observation run_traced(const TraceOptions& options) {
   bool root_done = false;
   int status = 0;
   Clock::time_point root_exit_time;
-  while (true) {
-    session.consume();
-    auto now = Clock::now();
-    if (!root_done) {
-      pid_t r = waitpid(child, &status, WNOHANG);
-      if (r == child) {
+  // Whatever goes wrong in here (the ring buffer cannot be read, the decoder throws), the tree
+  // must not go on running untraced: kill it, then let the error out.
+  try {
+    while (true) {
+      session.consume();
+      auto now = Clock::now();
+      if (!root_done && waitpid(child, &status, WNOHANG) == child) {
         root_done = true;
         root_exit_time = now;
-      } else if (options.timeout.count() > 0 && now - started > options.timeout &&
-                 !observation.timed_out) {
+      }
+      if (interrupt_signal != 0) {
+        observation.interrupted_by = interrupt_signal;
+        std::size_t left = kill_tree(session, child, root_done);
+        observation.notes.push_back(std::string("bob was interrupted by ") +
+                                    signal_label(interrupt_signal) +
+                                    "; the command and all its descendants were killed" +
+                                    (left ? " except " + std::to_string(left) : std::string()));
+        break;
+      }
+      if (!root_done && options.timeout.count() > 0 && now - started > options.timeout &&
+          !observation.timed_out) {
         observation.timed_out = true;
         observation.notes.push_back("the command did not finish within " +
                                     std::to_string(options.timeout.count()) +
                                     " s; it and its descendants were killed");
-        for (pid_t pid : session.tracked_pids()) kill(pid, SIGKILL);
-        kill(child, SIGKILL);
+        kill_tree(session, child, root_done);
       }
-    }
-    if (root_done) {
-      auto remaining = session.tracked_pids();
-      if (remaining.empty()) break;
-      if (now - root_exit_time > options.linger) {
-        observation.lingering_processes = remaining.size();
-        observation.notes.push_back(std::to_string(remaining.size()) +
-                                    " descendant process(es) still running after the command "
-                                    "exited; what they do later is not recorded");
-        break;
+      if (root_done) {
+        auto remaining = session.tracked_pids();
+        if (remaining.empty()) break;
+        if (now - root_exit_time > options.linger) {
+          observation.lingering_processes = remaining.size();
+          observation.notes.push_back(std::to_string(remaining.size()) +
+                                      " descendant process(es) still running after the command "
+                                      "exited; what they do later is not recorded");
+          break;
+        }
       }
+      std::this_thread::sleep_for(kConsumeInterval);
     }
-    std::this_thread::sleep_for(kConsumeInterval);
+    if (!root_done) {
+      // Killed above: reap it so that its exit record is sent.
+      while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+      }
+      root_done = true;
+    }
+  } catch (...) {
+    kill_tree(session, child, root_done);
+    if (!root_done) waitpid(child, nullptr, 0);
+    throw;
   }
 
   // Drain barrier: the root's exit record is in the ring before waitpid() returns; read until it
@@ -310,6 +409,9 @@ bool complete(const Observation& observation) {
 std::string incompleteness_reason(const Observation& o) {
   if (o.lost_events > 0)
     return std::to_string(o.lost_events) + " tracing event(s) were lost";
+  if (o.interrupted_by != 0)
+    return std::string("bob was interrupted by ") + signal_label(o.interrupted_by) +
+           " and killed the command's process tree";
   if (o.timed_out) return "the command was killed at the timeout";
   if (o.lingering_processes > 0)
     return std::to_string(o.lingering_processes) +

@@ -4,6 +4,8 @@
 // Where the 2025 and 2026 engines differ, bob takes the stricter reading a supply-chain check
 // needs and documents it (docs/verify-install.md): open flags must be a subset of the entry's
 // flags (2025), wildcards `*` and `⋯⋯` are honoured (2026), loopback traffic is not exempt.
+#include <string.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -281,6 +283,11 @@ class Comparator {
     if (observation_.lost_events > 0) {
       reasons.push_back(std::to_string(observation_.lost_events) +
                         " events were lost in the kernel ring buffer");
+    }
+    if (observation_.interrupted_by != 0) {
+      const char* name = sigabbrev_np(observation_.interrupted_by);
+      reasons.push_back(std::string("bob was interrupted by SIG") + (name ? name : "?") +
+                        " and killed the installer's process tree, so its run is incomplete");
     }
     if (observation_.timed_out) {
       reasons.push_back("the installer was killed at the timeout, so its run is incomplete");
