@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <regex>
@@ -46,6 +47,68 @@ std::string hook_of(bpf_program* program) {
 }
 
 bool is_optional(const std::string& program) { return program == "on_cap_capable"; }
+
+// Test-only fault injection (docs/tracing.md, "Testing the fail-closed paths"), read from
+// BOB_TRACE_TEST_FAULT as comma-separated items. Each fault can only make bob see less or fail,
+// never pass more, so it is compiled in; bob warns whenever it is set.
+//   refuse=PROG              load program PROG (e.g. on_exec, on_cap_capable) as sleepable, which
+//                            the kernel's verifier really refuses for tracepoint programs: the
+//                            same failure path as a kernel lacking the hook or refusing the code
+//   ringbuf-bytes=N          a ring buffer of N bytes (a power of two >= 4096) to provoke loss
+//   consume-error-after=N    the N+1th read of the ring buffer fails, as if the consumer died
+struct TestFaults {
+  std::string refuse;
+  std::uint32_t ringbuf_bytes = 0;
+  long consume_error_after = -1;
+};
+
+const TestFaults& test_faults() {
+  static const TestFaults faults = [] {
+    TestFaults f;
+    const char* spec = std::getenv("BOB_TRACE_TEST_FAULT");
+    if (!spec || !*spec) return f;
+    log::warn(std::string("BOB_TRACE_TEST_FAULT=") + spec +
+              ": test-only fault injection is active; this run cannot pass");
+    std::string items = spec;
+    std::size_t start = 0;
+    while (start <= items.size()) {
+      std::size_t end = items.find(',', start);
+      if (end == std::string::npos) end = items.size();
+      std::string item = items.substr(start, end - start);
+      start = end + 1;
+      std::size_t eq = item.find('=');
+      std::string key = item.substr(0, eq);
+      std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+      char* rest = nullptr;
+      unsigned long number = std::strtoul(value.c_str(), &rest, 10);
+      bool numeric = !value.empty() && rest && *rest == '\0';
+      if (key == "refuse" && !value.empty()) {
+        f.refuse = value;
+      } else if (key == "ringbuf-bytes" && numeric && number >= 4096 && number <= (1ul << 30) &&
+                 (number & (number - 1)) == 0) {
+        f.ringbuf_bytes = static_cast<std::uint32_t>(number);
+      } else if (key == "consume-error-after" && numeric) {
+        f.consume_error_after = static_cast<long>(number);
+      } else {
+        fail(Exit::usage, "BOB_TRACE_TEST_FAULT: unknown or malformed item '" + item + "'",
+             "see docs/tracing.md; unset the variable outside tests");
+      }
+    }
+    return f;
+  }();
+  return faults;
+}
+
+// Applies the load-time faults to a freshly opened skeleton.
+void apply_load_faults(bob_trace_bpf* skeleton) {
+  const TestFaults& faults = test_faults();
+  if (faults.ringbuf_bytes) bpf_map__set_max_entries(skeleton->maps.events, faults.ringbuf_bytes);
+  if (faults.refuse.empty()) return;
+  bpf_program* program = bpf_object__find_program_by_name(skeleton->obj, faults.refuse.c_str());
+  if (!program)
+    fail(Exit::usage, "BOB_TRACE_TEST_FAULT: '" + faults.refuse + "' is not one of bob's programs");
+  bpf_program__set_flags(program, bpf_program__flags(program) | BPF_F_SLEEPABLE);
+}
 
 int on_record(void* context, void* data, std::size_t size) {
   auto* handler = static_cast<BpfSession::Handler*>(context);
@@ -121,6 +184,7 @@ void BpfSession::load() {
            "is libbpf 1.x installed and does the kernel have BTF (/sys/kernel/btf/vmlinux)?");
     if (!capabilities_traced_)
       bpf_program__set_autoload(skeleton_->progs.on_cap_capable, false);
+    apply_load_faults(skeleton_);
     int rc = bob_trace_bpf__load(skeleton_);
     if (rc == 0) break;
     int error = rc < 0 ? -rc : errno;
@@ -194,6 +258,11 @@ void BpfSession::track(pid_t pid) {
 }
 
 int BpfSession::consume() {
+  long error_after = test_faults().consume_error_after;
+  if (error_after >= 0 && consumed_calls_++ >= error_after)
+    fail(Exit::inconclusive, "reading the BPF ring buffer failed: " +
+                                 std::string(std::strerror(EIO)) +
+                                 " (injected by BOB_TRACE_TEST_FAULT)");
   int n = ring_buffer__consume(ring_);
   if (n < 0 && n != -EINTR)
     fail(Exit::inconclusive, std::string("reading the BPF ring buffer failed: ") +

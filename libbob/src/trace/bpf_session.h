@@ -53,6 +53,7 @@ class BpfSession {
   ring_buffer* ring_ = nullptr;
   std::vector<bpf_link*> links_;
   bool capabilities_traced_ = true;
+  long consumed_calls_ = 0;  // for BOB_TRACE_TEST_FAULT consume-error-after
   std::vector<std::string> notes_;
 };
 
