@@ -27,6 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFSOCK 0140000
 #define IPPROTO_UDP 17
 #define CAP_SYS_ADMIN 21
+#define PROC_SUPER_MAGIC 0x9fa0
 
 /* x86_64 syscall numbers the tracer dispatches on. */
 #define NR_mmap 9
@@ -156,8 +157,8 @@ static __always_inline void *reserve(__u64 size)
   return record;
 }
 
-/* Limitation: a walk that ends on a detached mount (runc >= 1.2 fsmount'ed procfs) or at another
- * mount namespace's root gives a path relative to that root, without a /proc prefix.
+/* Limitation: a walk that ends at another mount namespace's root, or on a detached mount of any
+ * file system but procfs, gives a path relative to that root.
  *
  * Builds the absolute path of (dentry, vfsmount) backwards into the per-CPU scratch buffer,
  * ending at WALK_END, crossing mount points up to the namespace root. Returns the offset where
@@ -175,6 +176,7 @@ __noinline int walk_path(__u64 dentry_addr, __u64 vfsmount_addr)
   struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
   int offset = WALK_END;
   int finished = 0;
+  int detached = 0;
 
   for (int i = 0; i < BOB_PATH_COMPONENTS * 2; i++) {
     struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
@@ -183,6 +185,10 @@ __noinline int walk_path(__u64 dentry_addr, __u64 vfsmount_addr)
       struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
       if (dentry != mnt_root || mnt == mnt_parent || !mnt_parent) {
         finished = 1; /* the namespace root, or a disconnected dentry */
+        /* A mount root with no parent that is not the namespace root: a detached mount
+         * (fsmount/open_tree clone, or a lazily unmounted one). */
+        struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+        detached = dentry == mnt_root && mnt != BPF_CORE_READ(task, nsproxy, mnt_ns, root);
         break;
       }
       dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
@@ -204,6 +210,19 @@ __noinline int walk_path(__u64 dentry_addr, __u64 vfsmount_addr)
   }
   if (!finished)
     return -1;
+  /* T5: runc >= 1.2 opens procfs through a detached fsmount; node-agent gives such paths their
+   * /proc prefix (node-agent #893), so that /1/uid_map reads as /proc/1/uid_map. */
+  if (detached && BPF_CORE_READ(vfsmnt, mnt_sb, s_magic) == PROC_SUPER_MAGIC) {
+    offset -= 5;
+    if (offset < WALK_END - (BOB_PATH_MAX - 1))
+      return -1;
+    offset &= WALK_END - 1;
+    scratch->buf[offset] = '/';
+    scratch->buf[offset + 1] = 'p';
+    scratch->buf[offset + 2] = 'r';
+    scratch->buf[offset + 3] = 'o';
+    scratch->buf[offset + 4] = 'c';
+  }
   if (offset == WALK_END) {
     offset = WALK_END - 1;
     scratch->buf[offset] = '/';

@@ -287,6 +287,33 @@ TEST_CASE("capabilities come from cap_capable without CAP_ and without mmap nois
   CHECK(o.exit_status == 0);
 }
 
+const bob::trace::OpenEvent* find_open_by_fname(const Observation& o, const std::string& fname) {
+  for (const auto& open : o.opens)
+    if (open.fname == fname) return &open;
+  return nullptr;
+}
+
+TEST_CASE("opens through a detached procfs mount keep their /proc prefix (T5)") {
+  auto o = trace({prog("detached_proc")});
+  REQUIRE(o.exit_status == 0);
+  auto* status = find_open_by_fname(o, "self/status");
+  REQUIRE(status != nullptr);
+  CHECK(status->path == "/proc/\xE2\x8B\xAF/status");
+  CHECK(status->result >= 0);
+  auto* meminfo = find_open_by_fname(o, "meminfo");
+  REQUIRE(meminfo != nullptr);
+  CHECK(meminfo->path == "/proc/meminfo");
+  CHECK(meminfo->flags == std::vector<std::string>{"O_RDONLY"});
+  auto* missing = find_open_by_fname(o, "bob-no-such-entry");
+  REQUIRE(missing != nullptr);
+  CHECK(missing->path == "/proc/bob-no-such-entry");
+  CHECK(missing->result == -2);
+  auto* cpuinfo = find_open_by_fname(o, "cpuinfo");  // open_tree(OPEN_TREE_CLONE) of /proc
+  REQUIRE(cpuinfo != nullptr);
+  CHECK(cpuinfo->path == "/proc/cpuinfo");
+  CHECK(find_open(o, "/meminfo") == nullptr);
+}
+
 TEST_CASE("a command that does not exist is a usage error, not a recording") {
   need_bpf();
   bob::trace::TraceOptions options;
