@@ -75,7 +75,8 @@ int load_and_exec(const nlohmann::json& profile, char** command) {
     }
   }
   if (seccomp_load(ctx) != 0) return usage_error("seccomp_load failed");
-  seccomp_release(ctx);
+  // From here on the only syscall before the command runs is its execve: the context is not
+  // released (free could call munmap or brk), as the exec discards this address space anyway.
   execv(command[0], command);
   return 127;  // nothing may be printable any more: the filter may forbid write
 }
