@@ -206,6 +206,37 @@ TEST_CASE("an incomplete run never becomes a profile") {
   CHECK_FALSE(complete(o));
 }
 
+TEST_CASE("an interrupted run never becomes a profile") {
+  auto o = observation({"/etc/passwd"}, {});
+  o.interrupted_by = 15;
+  CHECK_FALSE(complete(o));
+  CHECK(incompleteness_reason(o).find("SIGTERM") != std::string::npos);
+  CHECK_THROWS_AS(observation_to_profile(o, RecordOptions{}), bob::Error);
+}
+
+TEST_CASE("a threaded program may read the online CPU list (glibc malloc arenas)") {
+  auto o = observation({"/etc/hosts", "/usr/lib/x.so"}, {});
+  auto plain = observation_to_profile(o, RecordOptions{});
+  CHECK(open_paths(plain) == std::vector<std::string>{"/etc/hosts", "/usr/lib/x.so"});
+  o.syscalls.insert("futex");
+  auto threaded = observation_to_profile(o, RecordOptions{});
+  CHECK(open_paths(threaded) == std::vector<std::string>{"/etc/hosts",
+                                                         "/sys/devices/system/cpu/online",
+                                                         "/usr/lib/x.so"});
+  CHECK(threaded.containers.front().opens[1].flags ==
+        std::vector<std::string>{"O_CLOEXEC", "O_RDONLY"});
+  // Seen in a run with other flags: the flags are united, the entry stays single.
+  OpenEvent seen;
+  seen.process = o.root;
+  seen.path = "/sys/devices/system/cpu/online";
+  seen.flags = {"O_RDONLY"};
+  o.opens.push_back(seen);
+  auto both = observation_to_profile(o, RecordOptions{});
+  CHECK(open_paths(both).size() == 3);
+  CHECK(both.containers.front().opens[1].flags ==
+        std::vector<std::string>{"O_CLOEXEC", "O_RDONLY"});
+}
+
 TEST_CASE("IG v0.48.1 args are rebuilt from the new image's argv when needed") {
   using detail::args_from_cmdline;
   using V = std::vector<std::string>;

@@ -272,6 +272,32 @@ profile::Profile observation_to_profile(const Observation& observation,
   return observations_to_profile({observation}, options);
 }
 
+namespace {
+
+constexpr const char* kCpuOnlinePath = "/sys/devices/system/cpu/online";
+
+// Adds an open entry for `path` with `flags`, or unions the flags into the existing entry; the
+// entries stay sorted by path.
+void allow_open(profile::Container& c, const std::string& path,
+                const std::vector<std::string>& flags) {
+  auto it = std::find_if(c.opens.begin(), c.opens.end(),
+                         [&](const profile::OpenCall& o) { return o.path == path; });
+  if (it == c.opens.end()) {
+    profile::OpenCall call;
+    call.path = path;
+    auto by_path = [](const profile::OpenCall& a, const profile::OpenCall& b) {
+      return a.path < b.path;
+    };
+    auto at = std::upper_bound(c.opens.begin(), c.opens.end(), call, by_path);
+    it = c.opens.insert(at, std::move(call));
+  }
+  std::set<std::string> merged(it->flags.begin(), it->flags.end());
+  merged.insert(flags.begin(), flags.end());
+  it->flags.assign(merged.begin(), merged.end());
+}
+
+}  // namespace
+
 profile::Profile observations_to_profile(const std::vector<Observation>& observations,
                                          const RecordOptions& options) {
   using Json = profile::Json;
@@ -350,6 +376,13 @@ profile::Profile observations_to_profile(const std::vector<Observation>& observa
     call.flags.assign(flags.begin(), flags.end());
     c.opens.push_back(std::move(call));
   }
+  // glibc's malloc reads the online CPU list once per process, when a thread needs a new arena
+  // and more than eight exist (malloc/arena.c arena_get2 -> __get_nprocs). How many threads have
+  // allocated by then depends on scheduling: the same genuine npm install reads it on one run and
+  // not on the next, so no number of runs is certain to see it. A threaded program (futex) may
+  // therefore read it; the file lists only the CPU numbers any process learns from
+  // sched_getaffinity, so allowing it exposes nothing.
+  if (syscalls.count("futex")) allow_open(c, kCpuOnlinePath, {"O_RDONLY", "O_CLOEXEC"});
   // Whether a multi-threaded runtime (node's V8 and libuv threads, Go, the JVM) calls
   // sched_yield depends on how busy the CPUs are, not on what the program does: the same genuine
   // installer yields on one run and not on the next. A program that synchronises threads with
