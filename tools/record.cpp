@@ -29,7 +29,9 @@ int run_record(int argc, char** argv) {
                            "ApplicationProfile of what it and its descendants did.\n"
                            "Exits with the command's status (128+N when signal N killed it, "
                            "like a shell); the profile is still written then, with a warning. "
-                           "Exit 5: the recording is incomplete and nothing was written.\n"
+                           "Exit 5: the recording is incomplete and nothing was written (also "
+                           "when bob is interrupted: SIGINT, SIGTERM and SIGHUP kill the "
+                           "command's whole tree first).\n"
                            "usage: bob record [OPTIONS] -- CMD [ARGS...]");
   bob::cli::add_common_options(options);
   options.add_options()
@@ -47,7 +49,10 @@ int run_record(int argc, char** argv) {
       ("timeout", "seconds before the command is killed (0: none); a timeout fails the recording",
        cxxopts::value<int>()->default_value("0"))
       ("prefix", "the install prefix to note among the vendor's roots",
-       cxxopts::value<std::string>()->default_value(""));
+       cxxopts::value<std::string>()->default_value(""))
+      ("fresh", "with --runs: put DIR back as it was before the first run before every later "
+       "run (repeatable; e.g. the install prefix, HOME, TMPDIR)",
+       cxxopts::value<std::vector<std::string>>());
   bool help = false;
   auto result = bob::cli::parse(options, split, argv, help);
   if (help) return 0;
@@ -70,11 +75,20 @@ int run_record(int argc, char** argv) {
   trace_options.passthrough_stdio = true;
   trace_options.install_prefix = result["prefix"].as<std::string>();
 
+  std::vector<std::string> fresh_dirs;
+  if (result.count("fresh")) fresh_dirs = result["fresh"].as<std::vector<std::string>>();
+  if (!fresh_dirs.empty() && runs < 2)
+    bob::fail(bob::Exit::usage, "--fresh needs --runs 2 or more",
+              "it restores the directories before the second and later runs");
+  // Snapshots are taken before the first run and removed when bob returns or fails.
+  bob::trace::FreshDirectories fresh(fresh_dirs);
+
   std::vector<bob::trace::Observation> observations;
   int command_status = 0;
   for (int run = 1; run <= runs; ++run) {
     if (runs > 1) bob::log::info("record: run " + std::to_string(run) + " of " +
                                  std::to_string(runs));
+    if (run > 1) fresh.restore();
     auto observation = bob::trace::run_traced(trace_options);
     for (const auto& note : observation.notes) bob::log::info("record: " + note);
     if (!bob::trace::complete(observation))

@@ -67,4 +67,33 @@ paths = [o["path"] for o in c["opens"]]
 assert "/tmp/bob-runs.\u22ef/same-name" not in paths  # whole segments only
 assert "/tmp/\u22ef/same-name" in paths, paths
 PY
+
+# --fresh: every run starts from the same state of DIR (restored, a file the run deleted comes
+# back) and of NEW (absent before run 1, so removed again); without it run 2 sees run 1's state.
+D="$T/fresh"
+mkdir -p "$D/sub"
+echo keep >"$D/sub/keep"
+state_script='if [ -e "$0/state" ] || [ ! -e "$0/sub/keep" ] || [ -e "$0.new" ]; then
+  echo again >>"$0.log"; else echo first >>"$0.log"; fi
+rm -f "$0/sub/keep"; echo x >"$0/state"; mkdir -p "$0.new"'
+"$BOB" record -q --runs 3 --fresh "$D" --fresh "$D.new" -o "$T/fresh.yaml" -- \
+  /bin/sh -c "$state_script" "$D" || fail "record --fresh failed"
+[ "$(tr '\n' ' ' <"$D.log")" = "first first first " ] || fail "--fresh runs: $(cat "$D.log")"
+[ -e "$D/state" ] && [ ! -e "$D/sub/keep" ] || fail "--fresh: DIR does not hold the last run's state"
+ls -A "$T" | grep -q bob-fresh && fail "--fresh left its snapshot: $(ls -A "$T")"
+rm -rf "$D" "$D.log" "$D.new"
+mkdir -p "$D/sub"
+echo keep >"$D/sub/keep"
+"$BOB" record -q --runs 2 -o "$T/stale.yaml" -- /bin/sh -c "$state_script" "$D" ||
+  fail "record --runs 2 failed"
+[ "$(tr '\n' ' ' <"$D.log")" = "first again " ] || fail "runs without --fresh: $(cat "$D.log")"
+set +e
+"$BOB" record -q --runs 2 --fresh / -o "$T/x.yaml" -- /bin/true 2>/dev/null; rc=$?
+[ "$rc" = 2 ] || fail "--fresh /: exit $rc, want 2"
+"$BOB" record -q --fresh "$D" -o "$T/x.yaml" -- /bin/true 2>/dev/null; rc=$?
+[ "$rc" = 2 ] || fail "--fresh without --runs: exit $rc, want 2"
+"$BOB" record -q --runs 2 --fresh "$T" --fresh "$D" -o "$T/x.yaml" -- /bin/true 2>/dev/null; rc=$?
+[ "$rc" = 2 ] || fail "nested --fresh: exit $rc, want 2"
+[ ! -e "$T/x.yaml" ] || fail "a profile was written after a usage error"
+set -e
 echo "ok"

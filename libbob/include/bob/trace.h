@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -69,6 +70,32 @@ profile::Profile observation_to_profile(const Observation& observation,
 // execs seen in only some runs are kept (generalised where they line up with another run's).
 profile::Profile observations_to_profile(const std::vector<Observation>& observations,
                                          const RecordOptions& options);
+
+// `bob record --runs N --fresh DIR`: DIR is copied aside before the first run and put back, as it
+// was, before every later run, so that every run starts from the same state (an install prefix
+// that a second `npm install` would find "up to date"). A DIR that did not exist is removed.
+// Regular files, directories and symbolic links are restored with their permissions; owners,
+// times and hard links are not. The copies live next to DIR and are removed on destruction.
+// Throws Error(usage) for "/", nested directories, a working directory inside DIR or files that
+// cannot be copied; Error(inconclusive) when a restore fails.
+class FreshDirectories {
+ public:
+  explicit FreshDirectories(const std::vector<std::string>& directories);
+  ~FreshDirectories();
+  FreshDirectories(const FreshDirectories&) = delete;
+  FreshDirectories& operator=(const FreshDirectories&) = delete;
+  void restore();
+
+ private:
+  void remove_snapshots();
+  struct Entry {
+    std::filesystem::path directory;
+    std::filesystem::path snapshot;  // empty when the directory did not exist
+    bool existed = false;
+    std::filesystem::perms permissions = std::filesystem::perms::none;
+  };
+  std::vector<Entry> entries_;
+};
 
 // The annotation keys bob writes on recorded profiles.
 inline constexpr const char* kAnnotationRecordedWith = "bob.dev/recorded-with";  // JSON object
