@@ -60,9 +60,15 @@ __u64 failed_execs = 0;
 __u8 syscalls_seen[BOB_SYSCALL_SLOTS] = {};
 __u8 caps_seen[BOB_CAP_SLOTS] = {};
 
+/* Sized by need: bob consumes every 5 ms, and opens (the bulk) are sent at their used length,
+ * ~150-300 bytes, so 4 MiB holds ~15,000 opens, seconds of backlog for any workload measured
+ * (bench/trace/bench.py). Its pages count in bob's resident memory once mapped, so a bigger ring
+ * costs memory for every run. */
+#define BOB_RING_BYTES (4 << 20)
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 16 << 20);
+  __uint(max_entries, BOB_RING_BYTES);
 } events SEC(".maps");
 
 struct {
@@ -119,6 +125,13 @@ struct {
   __type(value, struct bob_exec_args);
 } exec_scratch_map SEC(".maps");
 
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct bob_open_event);
+} open_scratch_map SEC(".maps");
+
 static __always_inline int current_is_tracked(void)
 {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -147,6 +160,16 @@ static __always_inline void fill_header(struct bob_header *h, __u32 type)
   h->reserved = 0;
   h->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
   bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Records are submitted without waking bob (a wake-up costs ~1.5 us per record; bob reads on a
+ * 5 ms timer instead). Once a quarter of the ring is filled, every record wakes bob, so that a
+ * burst, or bob being descheduled on a busy machine, does not overflow the ring. */
+static __always_inline __u64 wakeup_flags(void)
+{
+  if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > BOB_RING_BYTES / 4)
+    return BPF_RB_FORCE_WAKEUP;
+  return BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void *reserve(__u64 size)
@@ -311,7 +334,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
   ev->child_pid = child_tgid;
   ev->reserved = 0;
   ev->child_start_ns = child->start_boottime;
-  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  bpf_ringbuf_submit(ev, wakeup_flags());
   return 0;
 }
 
@@ -330,7 +353,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
   fill_header(&ev->h, BOB_EV_EXIT);
   ev->exit_code = task->exit_code;
   ev->reserved = 0;
-  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  bpf_ringbuf_submit(ev, wakeup_flags());
   return 0;
 }
 
@@ -433,7 +456,7 @@ int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
   if (bpf_probe_read_user(ev->cmdline, len, (void *)arg_start) != 0)
     len = 0;
   ev->cmdline_len = len;
-  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  bpf_ringbuf_submit(ev, wakeup_flags());
   return 0;
 }
 
@@ -458,7 +481,7 @@ static __always_inline void exec_exit(long ret)
       bpf_probe_read_kernel(ev->filename, sizeof(ev->filename), args->filename);
       ev->filename_len = args->filename_len & (BOB_PATH_MAX - 1);
     }
-    bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+    bpf_ringbuf_submit(ev, wakeup_flags());
   }
   if (args)
     bpf_map_delete_elem(&pending_execs, &tid);
@@ -483,7 +506,10 @@ static __always_inline void open_exit(long ret)
   struct open_args saved = *args;
   bpf_map_delete_elem(&pending_opens, &tid);
 
-  struct bob_open_event *ev = reserve(sizeof(*ev));
+  /* Built in per-CPU scratch and sent with bpf_ringbuf_output() at its used length (see
+   * struct bob_open_event): a fixed-size reserve would take 1.1 KB of ring per open. */
+  __u32 zero = 0;
+  struct bob_open_event *ev = bpf_map_lookup_elem(&open_scratch_map, &zero);
   if (!ev)
     return;
   fill_header(&ev->h, BOB_EV_OPEN);
@@ -493,8 +519,9 @@ static __always_inline void open_exit(long ret)
   ev->dirfd = saved.dirfd;
   ev->reserved = 0;
   /* node-agent reads the name at exit, when the kernel has certainly copied it. */
-  long n = bpf_probe_read_user_str(ev->fname, sizeof(ev->fname), (const char *)saved.fname);
-  ev->fname_len = n > 0 ? n - 1 : 0;
+  long n = bpf_probe_read_user_str(ev->data, BOB_PATH_MAX, (const char *)saved.fname);
+  __u32 fname_len = n > 0 ? (n - 1) & (BOB_PATH_MAX - 1) : 0;
+  ev->fname_len = fname_len;
 
   struct task_struct *task = bpf_get_current_task_btf();
   int offset = -1;
@@ -503,7 +530,7 @@ static __always_inline void open_exit(long ret)
     offset = walk_file(file_of_fd(task, (int)ret));
     ev->path_kind = BOB_PATH_FILE;
   }
-  if (offset < 0 && n > 1 && ev->fname[0] != '/') {
+  if (offset < 0 && n > 1 && ev->data[0] != '/') {
     /* A failed relative open: send the directory it was relative to, user space joins. */
     if (saved.syscall == BOB_OPEN || saved.syscall == BOB_CREAT || saved.dirfd == -100) {
       offset = walk_cwd(task);
@@ -513,8 +540,13 @@ static __always_inline void open_exit(long ret)
       ev->path_kind = BOB_PATH_DIRFD;
     }
   }
-  ev->path_len = copy_walked_path(ev->path, offset);
-  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  int path_len = copy_walked_path(&ev->data[fname_len], offset);
+  ev->path_len = path_len;
+  __u64 size = sizeof(*ev) - sizeof(ev->data) + fname_len;
+  if (path_len > 0)
+    size += path_len & (BOB_PATH_MAX - 1);
+  if (bpf_ringbuf_output(&events, ev, size, wakeup_flags()) != 0)
+    __sync_fetch_and_add(&lost_ringbuf, 1);
 }
 
 /* ---- network --------------------------------------------------------------------------- */
@@ -601,7 +633,7 @@ __noinline int net_enter(__u64 kind_fd, __u64 addr, __u64 addrlen, __u64 payload
     if (bpf_probe_read_user(ev->payload, len, (void *)payload) == 0)
       ev->payload_len = len;
   }
-  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  bpf_ringbuf_submit(ev, wakeup_flags());
   return 0;
 }
 
@@ -639,65 +671,64 @@ static __always_inline void accept_exit(long ret)
   ev->protocol = BPF_CORE_READ(sk, sk_protocol);
   ev->payload_len = 0;
   peer_of_sock(ev, sk);
-  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  bpf_ringbuf_submit(ev, wakeup_flags());
 }
 
 /* ---- every syscall: the per-tree set, plus argument capture for the ones above ---------- */
 
-SEC("raw_tp/sys_enter")
-int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+/* tp_btf rather than raw_tp: `regs` is a BTF pointer, so its fields are plain loads instead of
+ * bpf_probe_read_kernel() calls. Both programs run on every syscall of every process on the
+ * machine while bob traces, so they return as early and as cheaply as they can. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   __u64 *state = bpf_map_lookup_elem(&tracked, &tgid);
   if (!state)
     return 0;
-  long id = ctx->args[1];
   if (*state != BOB_TRACK_ACTIVE && id != NR_execve && id != NR_execveat)
     return 0;
-  if (id >= 0 && id < BOB_SYSCALL_SLOTS)
+  /* Test before writing: a store on every syscall would bounce the cache line between CPUs. */
+  if (id >= 0 && id < BOB_SYSCALL_SLOTS && !syscalls_seen[id & (BOB_SYSCALL_SLOTS - 1)])
     syscalls_seen[id & (BOB_SYSCALL_SLOTS - 1)] = 1;
 
-  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
   switch (id) {
   case NR_open:
-    open_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), -100, BOB_OPEN);
+    open_enter(regs->di, regs->si, -100, BOB_OPEN);
     break;
   case NR_creat:
-    open_enter(BPF_CORE_READ(regs, di), 01 | 0100 | 01000, -100, BOB_CREAT);
+    open_enter(regs->di, 01 | 0100 | 01000, -100, BOB_CREAT);
     break;
   case NR_openat:
-    open_enter(BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, di),
-               BOB_OPENAT);
+    open_enter(regs->si, regs->dx, regs->di, BOB_OPENAT);
     break;
   case NR_openat2: {
     __u64 flags = 0;
-    bpf_probe_read_user(&flags, sizeof(flags), (void *)BPF_CORE_READ(regs, dx));
-    open_enter(BPF_CORE_READ(regs, si), (__u32)flags, BPF_CORE_READ(regs, di), BOB_OPENAT2);
+    bpf_probe_read_user(&flags, sizeof(flags), (void *)regs->dx);
+    open_enter(regs->si, (__u32)flags, regs->di, BOB_OPENAT2);
     break;
   }
   case NR_execve:
-    capture_exec_args(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
+    capture_exec_args(regs->di, regs->si);
     break;
   case NR_execveat:
-    capture_exec_args(BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+    capture_exec_args(regs->si, regs->dx);
     break;
   case NR_connect:
-    net_enter(net_arg(BOB_NET_CONNECT, BPF_CORE_READ(regs, di)), BPF_CORE_READ(regs, si),
-              BPF_CORE_READ(regs, dx), 0, 0);
+    net_enter(net_arg(BOB_NET_CONNECT, regs->di), regs->si, regs->dx, 0, 0);
     break;
   case NR_sendto:
-    net_enter(net_arg(BOB_NET_SEND, BPF_CORE_READ(regs, di)), BPF_CORE_READ(regs, r8),
-              BPF_CORE_READ(regs, r9), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+    net_enter(net_arg(BOB_NET_SEND, regs->di), regs->r8, regs->r9, regs->si, regs->dx);
     break;
   case NR_sendmsg:
-    send_msghdr(BPF_CORE_READ(regs, di), (struct user_msghdr *)BPF_CORE_READ(regs, si));
+    send_msghdr(regs->di, (struct user_msghdr *)regs->si);
     break;
   /* Limitation: DNS over TCP, or sent with write(), is not parsed; only its connect is seen. */
   case NR_sendmmsg: {
     /* glibc's resolver sends the A and AAAA queries in one sendmmsg; the first has the name. */
-    struct mmsghdr *vec = (struct mmsghdr *)BPF_CORE_READ(regs, si);
-    if (vec && BPF_CORE_READ(regs, dx) > 0)
-      send_msghdr(BPF_CORE_READ(regs, di), &vec->msg_hdr);
+    struct mmsghdr *vec = (struct mmsghdr *)regs->si;
+    if (vec && regs->dx > 0)
+      send_msghdr(regs->di, &vec->msg_hdr);
     break;
   }
   default:
@@ -706,14 +737,13 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
   return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+/* Only opens, execs and accepts need their result. The syscall number is checked first, so the
+ * other syscalls (of tracked and untracked processes alike) cost one load and no map lookup;
+ * pending_opens and pending_execs hold entries of tracked threads only. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-  if (!current_is_tracked())
-    return 0;
-  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-  long ret = ctx->args[1];
-  long id = BPF_CORE_READ(regs, orig_ax);
+  long id = regs->orig_ax;
   switch (id) {
   case NR_open:
   case NR_openat:
@@ -772,6 +802,6 @@ int BPF_PROG(on_cap_capable, const struct cred *cred, struct user_namespace *tar
   ev->ret = ret;
   ev->syscall = (__s32)syscall;
   ev->reserved = 0;
-  bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+  bpf_ringbuf_submit(ev, wakeup_flags());
   return 0;
 }

@@ -101,6 +101,9 @@ struct bob_exec_failed_event {
   char filename[BOB_PATH_MAX];
 };
 
+/* Variable length: only the header and the used bytes of `data` are sent (opens are the bulk of
+ * the records, and most names and paths are far shorter than 511 bytes). `data` holds the name
+ * (fname_len bytes, no NUL), then the path (path_len bytes, no NUL) right after it. */
 struct bob_open_event {
   struct bob_header h;
   __s32 ret;              /* fd, or -errno */
@@ -111,8 +114,7 @@ struct bob_open_event {
   __s32 path_len;         /* < 0: the walk hit the length or component cap */
   __u32 fname_len;
   __u32 reserved;
-  char path[BOB_PATH_MAX];
-  char fname[BOB_PATH_MAX];
+  char data[2 * BOB_PATH_MAX];
 };
 
 struct bob_net_event {

@@ -270,6 +270,13 @@ int BpfSession::consume() {
   return n < 0 ? 0 : n;
 }
 
+void BpfSession::wait(std::chrono::milliseconds timeout) {
+  int n = ring_buffer__poll(ring_, static_cast<int>(timeout.count()));
+  if (n < 0 && n != -EINTR)
+    fail(Exit::inconclusive, std::string("waiting on the BPF ring buffer failed: ") +
+                                 std::strerror(-n));
+}
+
 std::vector<pid_t> BpfSession::tracked_pids() const {
   std::vector<pid_t> pids;
   __u32 key = 0;

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -37,6 +38,9 @@ class BpfSession {
   void track(pid_t pid);
   // Consumes every record waiting in the ring buffer; returns how many.
   int consume();
+  // Sleeps up to `timeout`, or until the kernel wakes bob because the ring is filling up
+  // (trace.bpf.c wakeup_flags), consuming what is there in that case.
+  void wait(std::chrono::milliseconds timeout);
   std::vector<pid_t> tracked_pids() const;
   KernelCounters counters() const;
 

@@ -5,6 +5,7 @@
 #include <linux/types.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <regex>
 #include <vector>
@@ -66,6 +67,15 @@ std::vector<std::string> split_nul(const char* bytes, std::size_t length) {
   }
   if (start < length) parts.emplace_back(bytes + start, length - start);
   return parts;
+}
+
+// Open records are sent at their used length (bpf/trace_events.h): the lengths must fit.
+bool open_record_fits(const void* data, std::size_t size) {
+  const auto* ev = static_cast<const bob_open_event*>(data);
+  std::size_t path = ev->path_len > 0 ? static_cast<std::size_t>(ev->path_len) : 0;
+  std::size_t used = ev->fname_len + path;
+  return ev->fname_len < BOB_PATH_MAX && ev->path_len < BOB_PATH_MAX &&
+         offsetof(bob_open_event, data) + used <= size;
 }
 
 }  // namespace
@@ -180,13 +190,14 @@ void Decoder::handle(const void* data, std::size_t size) {
       {BOB_EV_EXEC, sizeof(bob_exec_event), &Decoder::on_exec},
       {BOB_EV_EXEC_FAILED, sizeof(bob_exec_failed_event), &Decoder::on_exec_failed},
       {BOB_EV_EXIT, sizeof(bob_exit_event), &Decoder::on_exit},
-      {BOB_EV_OPEN, sizeof(bob_open_event), &Decoder::on_open},
+      {BOB_EV_OPEN, offsetof(bob_open_event, data), &Decoder::on_open},
       {BOB_EV_NET, sizeof(bob_net_event), &Decoder::on_net},
       {BOB_EV_CAP, sizeof(bob_cap_event), &Decoder::on_cap},
   };
   for (const auto& entry : kTable) {
     if (entry.type != header->type) continue;
     if (size < entry.size) break;
+    if (entry.type == BOB_EV_OPEN && !open_record_fits(data, size)) break;
     (this->*entry.handler)(data);
     return;
   }
@@ -283,8 +294,11 @@ void Decoder::on_exit(const void* data) {
 
 void Decoder::on_open(const void* data) {
   const auto* ev = static_cast<const bob_open_event*>(data);
-  std::string fname = text(ev->fname, ev->fname_len, sizeof(ev->fname));
-  std::string base = ev->path_len >= 0 ? text(ev->path, ev->path_len, sizeof(ev->path)) : "";
+  // handle() checked that the record holds fname_len + path_len bytes of data.
+  std::string fname = text(ev->data, ev->fname_len, BOB_PATH_MAX - 1);
+  std::string base = ev->path_len > 0 ? text(ev->data + ev->fname_len, ev->path_len,
+                                             BOB_PATH_MAX - 1)
+                                      : "";
   std::string path;
   if (ev->path_kind == BOB_PATH_FILE && !base.empty()) {
     path = base;

@@ -330,7 +330,7 @@ Observation run_traced(const TraceOptions& options) {
           break;
         }
       }
-      std::this_thread::sleep_for(kConsumeInterval);
+      session.wait(kConsumeInterval);
     }
     if (!root_done) {
       // Killed above: reap it so that its exit record is sent.
