@@ -1,4 +1,6 @@
 // bob record: run a command under tracing and write the profile of what it did.
+#include <sys/resource.h>
+
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -114,6 +116,10 @@ int run_record(int argc, char** argv) {
                  std::to_string(c.syscalls.size()) + " syscalls, " +
                  std::to_string(c.capabilities.size()) + " capabilities, " +
                  std::to_string(c.endpoints.size()) + " endpoints");
+  // bob's own high-water mark (not the command's): what bench/trace/bench.py reports.
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0)
+    bob::log::debug("record: peak memory " + std::to_string(usage.ru_maxrss) + " KiB (VmHWM)");
   if (command_status != 0)
     bob::log::warn("record: the command failed with status " + std::to_string(command_status) +
                    (command_status > 128 ? " (probably killed by signal " +
