@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Records an offline `npm install` of a local package with a postinstall script under one HOME,
 # TMPDIR and prefix, and checks the profile: node exec'd with the postinstall script, the file the
-# script reads, the vendor roots annotation. When `bob verify-install` is built, a fresh run with
-# other roots must pass and a run reading one extra file must fail with R0002.
+# script reads, the vendor roots annotation. Two runs with --fresh must both run the postinstall.
+# When `bob verify-install` is built, fresh runs with other roots must pass (twice: the profile of
+# two runs must not depend on luck) and a run reading one extra file must fail with R0002.
 set -euo pipefail
 source "$BOB_SOURCE_ROOT/tests/support/prereq.sh"
 require "[ \"\$(id -u)\" = 0 ]" "root (BPF tracing)"
@@ -26,11 +27,17 @@ npm_config_update_notifier=false npm_config_prefix=$root/prefix"
 }
 npm_cmd=(npm install --offline --no-audit --no-fund --loglevel=error --global "$tarball")
 
+# Two runs, each from the same fresh HOME, TMPDIR and prefix (--fresh): without it the second
+# npm install finds the package "up to date" and skips the postinstall.
 vendor="$T/vendor"
-env $(install_env "$vendor") "$BOB" record -q --name npm-fixture --runs 3 --format json \
-  -o "$T/profile.json" -- "${npm_cmd[@]}" >/dev/null
+env $(install_env "$vendor") BOB_POSTINSTALL_LOG="$T/postinstall.log" "$BOB" record -q \
+  --name npm-fixture --runs 2 --fresh "$vendor/home" --fresh "$vendor/tmp" \
+  --fresh "$vendor/prefix" --format json -o "$T/profile.json" -- "${npm_cmd[@]}" >/dev/null
 [ -f "$vendor/prefix/lib/node_modules/bob-postinstall-fixture/installed.marker" ] || \
   fail "the postinstall script did not run"
+[ "$(grep -c ran "$T/postinstall.log")" = 2 ] || \
+  fail "the postinstall ran $(grep -c ran "$T/postinstall.log") time(s) in 2 fresh runs"
+ls -A "$vendor" | grep -q bob-fresh && fail "--fresh left its snapshots: $(ls -A "$vendor")"
 
 node_bin=$(readlink -f "$(command -v node)")
 python3 - "$T/profile.json" "$vendor" "$node_bin" <<'PY'
@@ -51,9 +58,11 @@ assert marker in opens, [p for p in opens if "marker" in p]
 PY
 
 if "$BOB" verify-install --help >/dev/null 2>&1; then
-  user="$T/user"
-  env $(install_env "$user") "$BOB" verify-install -q --profile "$T/profile.json" -- \
-    "${npm_cmd[@]}" >/dev/null || fail "a genuine install with other roots did not pass"
+  for user in "$T/user" "$T/user2"; do
+    env $(install_env "$user") "$BOB" verify-install -q --profile "$T/profile.json" \
+      --report "$user.report" -- "${npm_cmd[@]}" >/dev/null ||
+      fail "a genuine install with other roots did not pass: $(cat "$user.report")"
+  done
   extra="$T/extra-secret.txt"
   echo secret > "$extra"
   other="$T/other"
