@@ -1,6 +1,6 @@
 // Tests of bob generalize and bob export (library level): volatile segments, the port of the
-// dynamic path detector, the "nothing lost" guarantee over the corpus, the multi-distro figures,
-// exec args, network portability and the three exports.
+// dynamic path detector, the "nothing lost" guarantee over the corpus, exec args, network
+// portability and the three exports.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -47,46 +47,6 @@ g::Options only_collapse(g::CollapseConfig config) {
   o.collapse = std::move(config);
   o.volatile_segments = false;
   return o;
-}
-
-// Union of profiles through the model, as `bob merge` does (containers matched by name).
-p::Profile union_of(const std::vector<p::Profile>& inputs) {
-  p::Profile out = inputs.front();
-  for (std::size_t i = 1; i < inputs.size(); ++i) {
-    for (const auto& c : inputs[i].containers) {
-      auto it = std::find_if(out.containers.begin(), out.containers.end(),
-                             [&](const p::Container& o) { return o.name == c.name && o.group == c.group; });
-      if (it == out.containers.end()) {
-        out.containers.push_back(c);
-        continue;
-      }
-      for (const auto& open : c.opens) {
-        auto same = std::find_if(it->opens.begin(), it->opens.end(),
-                                 [&](const p::OpenCall& o) { return o.path == open.path; });
-        if (same == it->opens.end()) {
-          it->opens.push_back(open);
-          continue;
-        }
-        std::set<std::string> flags(same->flags.begin(), same->flags.end());
-        flags.insert(open.flags.begin(), open.flags.end());
-        same->flags.assign(flags.begin(), flags.end());
-      }
-      for (const auto& e : c.execs) {
-        bool seen = std::any_of(it->execs.begin(), it->execs.end(), [&](const p::ExecCall& x) {
-          return x.path == e.path && x.args == e.args;
-        });
-        if (!seen) it->execs.push_back(e);
-      }
-      for (const auto& e : c.endpoints) it->endpoints.push_back(e);
-      std::set<std::string> sys(it->syscalls.begin(), it->syscalls.end());
-      sys.insert(c.syscalls.begin(), c.syscalls.end());
-      it->syscalls.assign(sys.begin(), sys.end());
-      std::set<std::string> caps(it->capabilities.begin(), it->capabilities.end());
-      caps.insert(c.capabilities.begin(), c.capabilities.end());
-      it->capabilities.assign(caps.begin(), caps.end());
-    }
-  }
-  return out;
 }
 
 std::size_t count_opens(const p::Profile& prof) {
@@ -316,51 +276,8 @@ TEST_CASE("generalize over the corpus: nothing lost, whole-segment wildcards onl
   }
 }
 
-TEST_CASE("multi-distro sets: generalize(merge) matches every input with fewer opens") {
-  struct Set {
-    std::string name;
-    std::vector<std::string> files;
-  };
-  const std::vector<Set> sets = {
-      {"webapp", {"bobctl/testdata/parameterstudy/webapp/bob6k3s.yaml",
-                  "bobctl/testdata/parameterstudy/webapp/bob6587gke.yaml"}},
-      {"redis", {"bobctl/testdata/parameterstudy/redis/bob-redis-ubuntu-22.04-k3s-v1.30.0.yaml",
-                 "bobctl/testdata/parameterstudy/redis/bob-redis-ubuntu-24.04-kind-v1.33.0.yaml"}},
-  };
-  for (const auto& set : sets) {
-    CAPTURE(set.name);
-    std::vector<p::Profile> inputs;
-    for (const auto& f : set.files) inputs.push_back(p::load_file(corpus + f).at(0));
-    const p::Profile merged = union_of(inputs);
-    g::Options options;
-    auto generalized = g::generalize(merged, options).profile;
-    // And the other order: generalize each input, then merge.
-    std::vector<p::Profile> each;
-    for (const auto& in : inputs) each.push_back(g::generalize(in, options).profile);
-    const p::Profile merged_generalized = union_of(each);
-    for (const auto& in : inputs) {
-      CHECK(g::lost_behaviour(in, generalized).empty());
-      CHECK(g::lost_behaviour(in, merged_generalized).empty());
-    }
-    // With a tighter CollapseConfiguration (testdata/generalize/collapse-tight.yaml) the
-    // library and module directories fold too.
-    g::Options tight;
-    tight.collapse = g::load_collapse_config(std::string(BOB_SOURCE_ROOT) +
-                                             "/testdata/generalize/collapse-tight.yaml");
-    auto tightened = g::generalize(merged, tight).profile;
-    for (const auto& in : inputs) CHECK(g::lost_behaviour(in, tightened).empty());
-    check_no_partial_wildcards(tightened);
-    CHECK(count_opens(tightened) < count_opens(generalized));
-    MESSAGE(set.name << ": tight collapse config " << count_opens(tightened));
-    MESSAGE(set.name << ": inputs " << count_opens(inputs[0]) << " + " << count_opens(inputs[1])
-                     << " opens, merge " << count_opens(merged) << ", generalize(merge) "
-                     << count_opens(generalized) << ", merge(generalize each) "
-                     << count_opens(merged_generalized));
-    CHECK(count_opens(generalized) < count_opens(merged));
-    CHECK(count_opens(merged_generalized) < count_opens(merged));
-    check_no_partial_wildcards(generalized);
-  }
-}
+// The multi-distro sets are checked through the CLI (bob generalize, bob merge) by the test
+// generalize-multi-distro, scripts/generalize-figures.sh.
 
 TEST_CASE("exec args: volatile args become ⋯, many argument lists fold into prefix + ⋯⋯") {
   p::Profile prof = profile_with_opens({});
