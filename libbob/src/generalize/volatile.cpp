@@ -81,6 +81,8 @@ bool is_alnum(char c) { return is_upper(c) || is_lower(c) || is_digit(c); }
 // a `.XXXXXX` suffix (`apache2.pid.C2I54g`). Random text mixes cases in ways words do not: the
 // whole-segment form must hold a digit, an upper- and a lower-case letter; the suffix must mix
 // cases other than as a capitalised word (so `.Backup` stays).
+// Limitation: about one random XXXXXX in ten is single-case or capitalised and stays literal, and
+// mktemp's default ten-character tmp.XXXXXXXXXX is never recognised.
 bool is_random_six(std::string_view s, bool need_digit) {
   if (s.size() != 6 || !std::all_of(s.begin(), s.end(), is_alnum)) return false;
   const bool upper = std::any_of(s.begin(), s.end(), is_upper);
