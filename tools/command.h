@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bob/error.h"
+#include "bob/oci.h"
 
 namespace bob::cli {
 
@@ -35,10 +36,15 @@ struct Registrar {
 // Adds -h/--help, -v/--verbose and -q/--quiet to a command's options.
 void add_common_options(cxxopts::Options& options);
 
-// Adds --insecure-registry (repeatable) and --ca-file, shared by every command that talks to a
-// registry; insecure_registries() reads the first back (empty when not given).
+// Adds --insecure-registry, --tls-registry (both repeatable) and --ca-file, shared by every
+// command that talks to a registry; insecure_registries() reads the first back (empty when not
+// given).
 void add_registry_options(cxxopts::Options& options);
 std::vector<std::string> insecure_registries(const cxxopts::ParseResult& result);
+// Client options from those flags (--insecure-registry, --tls-registry, --ca-file); with
+// progress_on_tty, large blobs show progress on stderr when it is a terminal.
+oci::ClientOptions registry_client_options(const cxxopts::ParseResult& result,
+                                           bool progress_on_tty = true);
 
 // Parses argv. Prints help and returns nullopt-like false through `help_shown` on --help; turns
 // option errors into Error(usage) with a hint naming `bob CMD --help`; applies -v/-q.

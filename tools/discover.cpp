@@ -23,9 +23,7 @@ int run_discover(int argc, char** argv) {
   if (!result.count("image") || result["image"].as<std::vector<std::string>>().size() != 1) {
     bob::fail(bob::Exit::usage, "name exactly one image", "bob discover REGISTRY/REPO@sha256:...");
   }
-  auto insecure = bob::cli::insecure_registries(result);
-  bob::oci::Client client(
-      bob::artifact::client_options(insecure, result["ca-file"].as<std::string>(), false));
+  bob::oci::Client client(bob::cli::registry_client_options(result, false));
   auto tree = bob::artifact::discover(client, result["image"].as<std::vector<std::string>>()[0]);
   bob::log::debug(bob::artifact::stats_line(client.stats()));
   if (format == "json") {

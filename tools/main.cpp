@@ -5,6 +5,7 @@
 #include <exception>
 #include <iostream>
 
+#include "bob/artifact.h"
 #include "bob/error.h"
 #include "bob/log.h"
 #include "bob/version.h"
@@ -28,7 +29,19 @@ void add_registry_options(cxxopts::Options& options) {
   options.add_options("registry")
       ("insecure-registry", "Allow plain HTTP to this registry host[:port] (repeatable)",
        cxxopts::value<std::vector<std::string>>())
+      ("tls-registry", "Always use https for this registry host[:port], even on loopback "
+       "(repeatable)", cxxopts::value<std::vector<std::string>>())
       ("ca-file", "Extra PEM CA bundle for TLS", cxxopts::value<std::string>()->default_value(""));
+}
+
+oci::ClientOptions registry_client_options(const cxxopts::ParseResult& result,
+                                           bool progress_on_tty) {
+  auto options = artifact::client_options(insecure_registries(result),
+                                          result["ca-file"].as<std::string>(), progress_on_tty);
+  if (result.count("tls-registry")) {
+    options.tls_registries = result["tls-registry"].as<std::vector<std::string>>();
+  }
+  return options;
 }
 
 std::vector<std::string> insecure_registries(const cxxopts::ParseResult& result) {

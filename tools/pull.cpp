@@ -45,9 +45,7 @@ int run_pull(int argc, char** argv) {
   request.platform = result["platform"].as<std::string>();
   request.output = result["output"].as<std::string>();
   request.allow_unsigned = result.count("allow-unsigned") > 0;
-  auto insecure = bob::cli::insecure_registries(result);
-  bob::oci::Client client(
-      bob::artifact::client_options(insecure, result["ca-file"].as<std::string>()));
+  bob::oci::Client client(bob::cli::registry_client_options(result));
   auto pulled = bob::artifact::pull(client, request);
   bob::log::debug(bob::artifact::stats_line(client.stats()));
 

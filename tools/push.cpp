@@ -64,9 +64,7 @@ int run_push(int argc, char** argv) {
   request.key_path = result["key"].as<std::string>();
   request.pack.variant = bob::artifact::parse_variant(result["variant"].as<std::string>());
   request.pack.annotations = annotations;
-  auto insecure = bob::cli::insecure_registries(result);
-  bob::oci::Client client(
-      bob::artifact::client_options(insecure, result["ca-file"].as<std::string>()));
+  bob::oci::Client client(bob::cli::registry_client_options(result));
   auto pushed = bob::artifact::push(client, request);
   bob::log::debug(bob::artifact::stats_line(client.stats()));
 

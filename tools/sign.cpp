@@ -23,9 +23,7 @@ int run_sign(int argc, char** argv) {
     bob::fail(bob::Exit::usage, "name exactly one BoB", "bob sign REGISTRY/REPO@sha256:... --key KEY");
   }
   if (!result.count("key")) bob::fail(bob::Exit::usage, "--key is required");
-  auto insecure = bob::cli::insecure_registries(result);
-  bob::oci::Client client(
-      bob::artifact::client_options(insecure, result["ca-file"].as<std::string>(), false));
+  bob::oci::Client client(bob::cli::registry_client_options(result, false));
   bob::artifact::SignRequest request;
   request.bob = result["bob"].as<std::vector<std::string>>()[0];
   request.key_path = result["key"].as<std::string>();

@@ -31,9 +31,7 @@ int run_verify(int argc, char** argv) {
   if (!result.count("key")) {
     bob::fail(bob::Exit::usage, "no trusted key given", "pass --key PUBLIC.pem (repeatable)");
   }
-  auto insecure = bob::cli::insecure_registries(result);
-  bob::oci::Client client(
-      bob::artifact::client_options(insecure, result["ca-file"].as<std::string>(), false));
+  bob::oci::Client client(bob::cli::registry_client_options(result, false));
   bob::artifact::VerifyRequest request;
   request.bob = result["bob"].as<std::vector<std::string>>()[0];
   request.key_paths = result["key"].as<std::vector<std::string>>();

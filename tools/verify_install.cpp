@@ -97,6 +97,8 @@ int run_verify_install(int argc, char** argv) {
        cxxopts::value<std::string>()->default_value(""))
       ("insecure-registry", "allow plain HTTP to this registry host[:port] (repeatable)",
        cxxopts::value<std::vector<std::string>>())
+      ("tls-registry", "always use https for this registry host[:port], even on loopback "
+       "(repeatable)", cxxopts::value<std::vector<std::string>>())
       ("ca-file", "extra PEM CA bundle for TLS", cxxopts::value<std::string>()->default_value(""))
       ("container", "the profile container to check against (default: the only one)",
        cxxopts::value<std::string>()->default_value(""))
@@ -144,6 +146,9 @@ int run_verify_install(int argc, char** argv) {
     request.platform = result["platform"].as<std::string>();
     if (result.count("insecure-registry")) {
       request.insecure_registries = result["insecure-registry"].as<std::vector<std::string>>();
+    }
+    if (result.count("tls-registry")) {
+      request.tls_registries = result["tls-registry"].as<std::vector<std::string>>();
     }
     request.ca_file = result["ca-file"].as<std::string>();
     profiles = bob::verify::pull_profiles(request);

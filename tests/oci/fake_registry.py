@@ -10,7 +10,8 @@ Each registry quirk of bug-log.md §1 can be switched on, at start (--quirk NAME
 while running (POST /_control/quirks {"NAME": VALUE}). Every request is logged and the log can be
 read at GET /_control/log, so tests can assert what the client sent.
 
-Listens on 127.0.0.1 only, on a random free port written to --port-file (and stdout).
+Listens on 127.0.0.1 only, on a random free port written to --port-file (and stdout). With
+--tls CERT KEY it serves https only, and the URLs it hands out (Location, Link) use https too.
 """
 import argparse
 import base64
@@ -54,6 +55,7 @@ KNOWN_QUIRKS = {
     "odd_upload_path",            # R25: upload Location outside /v2/ (/artifacts-uploads/...)
     "cross_host_location",        # G8: upload Location on another host name (localhost)
     "blob_redirect",              # G8: blob GET redirects to another host name
+    "redirect_to_http",           # blob GET redirects to plain http:// on the same host
     "no_digest_header",           # R26/R27: no Docker-Content-Digest on manifest GET/HEAD
     "accept_strict",              # R28: distribution's 404 when Accept lacks the type
     "accept_quirk_always",        # R28: the "accept header" 404 on every index GET
@@ -163,7 +165,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send(status, {"errors": [err]}, headers=headers)
 
     def origin(self):
-        return "http://" + self.headers.get("Host", "127.0.0.1")
+        return self.scheme() + "://" + self.headers.get("Host", "127.0.0.1")
+
+    def scheme(self):
+        return "https" if getattr(self.server, "tls", False) else "http"
 
     def record(self):
         entry = {
@@ -391,10 +396,13 @@ class Handler(BaseHTTPRequestHandler):
             data = reg.blobs.get((repo, digest))
         if data is None:
             return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+        port = self.server.server_address[1]
         if self.command == "GET" and reg.q("blob_redirect"):
-            port = self.server.server_address[1]
-            return self.send(307, headers={
-                "Location": "http://localhost:%d/_storage/%s/%s" % (port, quote(repo, safe=""), digest)})
+            return self.send(307, headers={"Location": "%s://localhost:%d/_storage/%s/%s" % (
+                self.scheme(), port, quote(repo, safe=""), digest)})
+        if self.command == "GET" and reg.q("redirect_to_http"):
+            return self.send(307, headers={"Location": "http://127.0.0.1:%d/_storage/%s/%s" % (
+                port, quote(repo, safe=""), digest)})
         self.send(200, data, "application/octet-stream", {"Docker-Content-Digest": digest})
 
     def storage(self, path):
@@ -416,7 +424,7 @@ class Handler(BaseHTTPRequestHandler):
         if reg.q("relative_location"):
             return path
         if reg.q("cross_host_location"):
-            return "http://localhost:%d%s" % (self.server.server_address[1], path)
+            return "%s://localhost:%d%s" % (self.scheme(), self.server.server_address[1], path)
         return self.origin() + path
 
     def start_upload(self, repo, query):
@@ -702,7 +710,7 @@ class Handler(BaseHTTPRequestHandler):
             if wanted is not None:
                 link += "&artifactType=" + quote(wanted, safe="")
             if reg.q("cross_origin_link"):
-                link = "http://localhost:%d%s" % (self.server.server_address[1], link)
+                link = "%s://localhost:%d%s" % (self.scheme(), self.server.server_address[1], link)
             headers["Link"] = '<%s>; rel="next"' % link
         self.send(200, {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": page}, OCI_INDEX, headers)
 
@@ -714,6 +722,7 @@ def main():
     parser.add_argument("--auth", choices=["none", "basic", "bearer"], default="none")
     parser.add_argument("--user", action="append", default=[], help="user:password")
     parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve https only")
     args = parser.parse_args()
     quirks = {}
     for q in args.quirk:
@@ -724,6 +733,15 @@ def main():
     users = dict(u.split(":", 1) for u in args.user)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    server.tls = bool(args.tls)
+    if args.tls:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls[0], args.tls[1])
+        # The handshake runs in the handler thread (not in accept), so one stuck client cannot
+        # block the others.
+        server.socket = context.wrap_socket(server.socket, server_side=True,
+                                            do_handshake_on_connect=False)
     server.registry = Registry(quirks, args.auth, users, args.page_size)
     port = server.server_address[1]
     if args.port_file:

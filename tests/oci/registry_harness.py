@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs a command against a private docker-registry (Debian's distribution v2.8.2).
 
-    registry_harness.py [--mode plain|htpasswd|token] -- COMMAND [ARGS...]
+    registry_harness.py [--mode plain|htpasswd|token] [--tls] -- COMMAND [ARGS...]
 
 Starts /usr/bin/docker-registry on a free 127.0.0.1 port with its own config and a temporary
 storage folder (deletes enabled), optionally behind htpasswd Basic auth or token auth (with
@@ -13,6 +13,12 @@ runs COMMAND with these variables set, then stops everything and removes the fol
     BOB_TEST_REGISTRY_USER      user name (htpasswd, token)
     BOB_TEST_REGISTRY_PASSWORD  its password
     BOB_TEST_REGISTRY_DIR       the temporary folder (config, logs)
+    BOB_TEST_REGISTRY_CA        with --tls: the test CA that signed the registry's certificate
+                                (made by make_test_certs.sh in BOB_TEST_REGISTRY_DIR/tls, with
+                                other-ca.crt, an unrelated CA, next to it)
+
+With --tls the registry serves https only (distribution's http.tls); its certificate names
+127.0.0.1, ::1, localhost and this machine's host name.
 
 Exit status: COMMAND's. When docker-registry (or htpasswd/openssl for the auth modes) is
 missing: 77 (skip), or 1 when CI=true, as tests/support/prereq.sh does.
@@ -20,6 +26,7 @@ missing: 77 (skip), or 1 when CI=true, as tests/support/prereq.sh does.
 import argparse
 import os
 import secrets
+import ssl
 import shutil
 import signal
 import socket
@@ -50,13 +57,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(url, proc, what, timeout=30):
+def wait_for(url, proc, what, timeout=30, context=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             return False
         try:
-            urllib.request.urlopen(url, timeout=2)
+            urllib.request.urlopen(url, timeout=2, context=context)
             return True
         except urllib.error.HTTPError:
             return True  # 401 and friends: it answers
@@ -78,6 +85,7 @@ def wait_for_file(path, proc, timeout=30):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["plain", "htpasswd", "token"], default="plain")
+    parser.add_argument("--tls", action="store_true", help="serve https with a fresh test CA")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -88,6 +96,8 @@ def main():
     if args.mode == "htpasswd":
         require(shutil.which("htpasswd"), "htpasswd (apt-get install apache2-utils)")
     if args.mode == "token":
+        require(shutil.which("openssl"), "openssl")
+    if args.tls:
         require(shutil.which("openssl"), "openssl")
 
     work = tempfile.mkdtemp(prefix="bob-registry-")
@@ -115,6 +125,15 @@ def main():
             auth = ("auth:\n  token:\n    realm: http://127.0.0.1:%d/token\n    service: bob-test-registry\n"
                     "    issuer: bob-test-issuer\n    rootcertbundle: %s\n") % (token_port, cert)
 
+        tls, scheme, context = "", "http", None
+        if args.tls:
+            tls_dir = os.path.join(work, "tls")
+            subprocess.run(["bash", os.path.join(HERE, "make_test_certs.sh"), tls_dir, socket.gethostname()],
+                           check=True)
+            tls = "  tls:\n    certificate: %s\n    key: %s\n" % (
+                os.path.join(tls_dir, "server.crt"), os.path.join(tls_dir, "server.key"))
+            scheme, context = "https", ssl.create_default_context(cafile=os.path.join(tls_dir, "ca.crt"))
+
         registry = None
         for _ in range(5):  # the free port may be taken between probe and bind: try again
             port = free_port()
@@ -124,11 +143,12 @@ def main():
                         "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
                         "storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"
                         "  maintenance:\n    uploadpurging:\n      enabled: false\n"
-                        "http:\n  addr: 127.0.0.1:%d\n  secret: %s\n%s"
-                        % (os.path.join(work, "storage"), port, secrets.token_hex(16), auth))
+                        "http:\n  addr: 127.0.0.1:%d\n  secret: %s\n%s%s"
+                        % (os.path.join(work, "storage"), port, secrets.token_hex(16), tls, auth))
             log = open(os.path.join(work, "registry.log"), "w")
             registry = subprocess.Popen([REGISTRY, "serve", config], stdout=log, stderr=log)
-            if wait_for("http://127.0.0.1:%d/v2/" % port, registry, "docker-registry"):
+            if wait_for("%s://127.0.0.1:%d/v2/" % (scheme, port), registry, "docker-registry",
+                        context=context):
                 break
             registry = None
         if registry is None:
@@ -139,6 +159,8 @@ def main():
         env = dict(os.environ)
         env.update({"BOB_TEST_REGISTRY": "127.0.0.1:%d" % port, "BOB_TEST_REGISTRY_MODE": args.mode,
                     "BOB_TEST_REGISTRY_DIR": work})
+        if args.tls:
+            env["BOB_TEST_REGISTRY_CA"] = os.path.join(work, "tls", "ca.crt")
         if args.mode != "plain":
             env.update({"BOB_TEST_REGISTRY_USER": user, "BOB_TEST_REGISTRY_PASSWORD": password})
         result = subprocess.run(command, env=env)

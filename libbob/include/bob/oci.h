@@ -127,6 +127,9 @@ struct ClientOptions {
   // host[:port] names that may be reached over plain HTTP. Loopback hosts (localhost,
   // 127.0.0.0/8, ::1) always use plain HTTP.
   std::vector<std::string> insecure_registries;
+  // host[:port] names that always use https, even on a loopback address (a TLS registry on
+  // localhost or behind a port forward). This wins over insecure_registries.
+  std::vector<std::string> tls_registries;
   // Credentials given on the command line, by registry host[:port]; they win over the docker
   // config.
   std::map<std::string, Credential> credentials;
@@ -230,7 +233,8 @@ class Client {
   std::string put_manifest_with_subject(const Reference& repo, std::string_view media_type,
                                         std::string_view bytes, std::string_view tag = {});
   // Removes a referrer: takes it out of the fallback index (an empty index stays when it was the
-  // last entry), then deletes the referrer manifest by digest when delete_manifest is true.
+  // last entry), deletes the index version that still listed it by digest (a failure is only a
+  // warning; R19/R20), then deletes the referrer manifest by digest when delete_manifest is true.
   void remove_referrer(const Reference& repo, std::string_view subject_digest,
                        std::string_view referrer_digest, bool delete_manifest = true);
   // What the client knows about a repository's referrers API (probes when unknown).

@@ -126,6 +126,7 @@ struct ImageRequest {
   std::vector<std::string> key_paths;
   std::string platform;
   std::vector<std::string> insecure_registries;
+  std::vector<std::string> tls_registries;  // https even on loopback (ClientOptions)
   std::string ca_file;
 };
 std::vector<profile::Profile> pull_profiles(const ImageRequest& request);

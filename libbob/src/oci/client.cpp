@@ -61,14 +61,25 @@ Client::Impl::Impl(ClientOptions opts) : options(std::move(opts)), transport(opt
   if (options.chunk_size < 1024) options.chunk_size = 1024;
 }
 
-// Limitation: plain HTTP is chosen by name (loopback or listed insecure); there is no automatic
-// https-then-http probing, so a TLS registry on a loopback address cannot be reached.
-std::string Client::Impl::base_url(const std::string& endpoint) const {
-  bool plain = detail::is_loopback_host(endpoint);
-  for (const auto& name : options.insecure_registries) {
-    std::string host = endpoint.substr(0, endpoint.rfind(':'));
-    if (name == endpoint || (name == host && endpoint.find(']') == std::string::npos)) plain = true;
+namespace {
+
+// True when `endpoint` (host[:port]) is named in `names`, as host:port or as a bare host.
+bool named_in(const std::vector<std::string>& names, const std::string& endpoint) {
+  std::string host = endpoint.substr(0, endpoint.rfind(':'));
+  for (const auto& name : names) {
+    if (name == endpoint || (name == host && endpoint.find(']') == std::string::npos)) return true;
   }
+  return false;
+}
+
+}  // namespace
+
+// Plain HTTP is chosen by name, never by probing: loopback hosts and insecure_registries use it,
+// unless the registry is listed in tls_registries (a TLS registry on loopback, e.g. behind a port
+// forward), which always wins so a typo can never downgrade a registry named as TLS.
+std::string Client::Impl::base_url(const std::string& endpoint) const {
+  bool plain = detail::is_loopback_host(endpoint) || named_in(options.insecure_registries, endpoint);
+  if (named_in(options.tls_registries, endpoint)) plain = false;
   return (plain ? "http://" : "https://") + endpoint;
 }
 
@@ -97,7 +108,9 @@ HttpResponse Client::Impl::send(RegistryCall call) {
         response = transport.perform(request);
       } catch (const Error& e) {
         if (e.code() != Exit::registry || !call.idempotent || attempt >= options.max_attempts ||
-            std::string(e.what()).find("larger than the allowed") != std::string::npos) {
+            std::string(e.what()).find("larger than the allowed") != std::string::npos ||
+            std::string(e.what()).find("TLS verification failed") != std::string::npos ||
+            std::string(e.what()).find("cannot use the CA file") != std::string::npos) {
           throw;
         }
         log::debug(std::string("retrying after a network failure: ") + e.what());

@@ -388,7 +388,17 @@ HttpResponse Transport::perform(const HttpRequest& request) {
   }
   if (ex.sink_error) std::rethrow_exception(ex.sink_error);
   if (code != CURLE_OK) {
-    fail(Exit::registry, where + ": " + curl_easy_strerror(code),
+    std::string detail = curl_easy_strerror(code);
+    if (code == CURLE_PEER_FAILED_VERIFICATION) {
+      fail(Exit::registry, where + ": TLS verification failed: " + detail,
+           "give the CA that signed the registry's certificate with --ca-file; bob never turns "
+           "verification off");
+    }
+    if (code == CURLE_SSL_CACERT_BADFILE) {
+      fail(Exit::registry, where + ": cannot use the CA file " + options_.ca_file + ": " + detail,
+           "--ca-file must name a readable PEM bundle");
+    }
+    fail(Exit::registry, where + ": " + detail,
          "check that the registry is reachable (and its TLS certificate, --ca-file)");
   }
   log::debug(where + " -> " + std::to_string(response.status));

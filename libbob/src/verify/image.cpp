@@ -23,7 +23,9 @@ std::vector<profile::Profile> pull_profiles(const ImageRequest& request) {
   pull.all = false;
   pull.allow_unsigned = false;  // verify-install never trusts an unsigned profile
   pull.output = (staging.path() / "bob").string() + "/";
-  oci::Client client(artifact::client_options(request.insecure_registries, request.ca_file));
+  auto options = artifact::client_options(request.insecure_registries, request.ca_file);
+  options.tls_registries = request.tls_registries;
+  oci::Client client(options);
   auto pulled = artifact::pull(client, pull);
 
   std::vector<profile::Profile> profiles;
