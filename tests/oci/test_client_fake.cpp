@@ -517,6 +517,43 @@ TEST_CASE("R19/R20: old-index GC is opt-in and its failures are warnings") {
   CHECK(client.find_manifest(repo.with_digest(second_index)).has_value());  // kept, warned
 }
 
+TEST_CASE("R19: removing a referrer deletes the index version that still listed it") {
+  FakeRegistry registry({"--quirk", "no_referrers_api"});
+  Client client(fast_options());  // referrers_gc stays off: attaches keep old indexes
+  auto repo = registry.repo();
+  auto image = push_image(client, repo);
+  auto tag = repo.with_tag(bob::oci::fallback_tag(image.digest));
+  auto one = client.put_manifest_with_subject(
+      repo, kOciManifest, referrer_manifest(client, repo, image, kBobType, "one"));
+  auto index_with_one = client.resolve(tag).digest;
+  auto two = client.put_manifest_with_subject(
+      repo, kOciManifest, referrer_manifest(client, repo, image, kBobType, "two"));
+  auto index_with_both = client.resolve(tag).digest;
+  // GC off: the attach left the first index in place.
+  CHECK(client.find_manifest(repo.with_digest(index_with_one)).has_value());
+
+  client.remove_referrer(repo, image.digest, two);
+  auto current = client.resolve(tag).digest;
+  CHECK(current != index_with_both);
+  // The replaced index listed `two`; it is deleted by digest so it cannot pin `two` (ECR).
+  CHECK_FALSE(client.find_manifest(repo.with_digest(index_with_both)).has_value());
+  auto deletes = registry.requests("DELETE", "/manifests/" + index_with_both);
+  CHECK(deletes.size() == 1);
+  CHECK_FALSE(client.find_manifest(repo.with_digest(two)).has_value());
+  auto left = client.list_referrers(repo, image.digest);
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].digest == one);
+  // Limitation: the older index from the first attach is not found and stays.
+  CHECK(client.find_manifest(repo.with_digest(index_with_one)).has_value());
+
+  // A registry that refuses deletes (GHCR's 405): the entry is still removed, only warnings.
+  registry.quirk("delete_status", 405);
+  client.remove_referrer(repo, image.digest, one);
+  CHECK(client.list_referrers(repo, image.digest).empty());
+  CHECK(client.find_manifest(repo.with_digest(current)).has_value());  // kept, warned
+  CHECK(client.find_manifest(repo.with_digest(one)).has_value());      // kept, warned
+}
+
 TEST_CASE("R21: removing the last referrer leaves an empty index") {
   FakeRegistry registry({"--quirk", "no_referrers_api"});
   Client client(fast_options());

@@ -329,6 +329,27 @@ void collect_old_index(Client& client, Client::Impl& impl, const Reference& repo
   }
 }
 
+// After a referrer is taken out of the fallback index, the index it replaced still lists it; on
+// ECR such an untagged index pins the referrer so its DELETE fails (R19). So removal always tries
+// to delete that index by digest, unlike attaching, where GC is opt-in. The caller checked that
+// the tag no longer lists the referrer, so the tag cannot point at the old index. A refusal
+// (GHCR's 405, 401/403) is only a warning (R20).
+// Limitation: older untagged indexes from earlier updates cannot be found through the
+// distribution API, so only the index this removal replaced is cleaned up.
+void clean_up_replaced_index(Client& client, const Reference& repo, const IndexState& state,
+                             std::string_view referrer_digest) {
+  if (state.old_digest.empty()) return;
+  try {
+    client.delete_manifest(repo, state.old_digest);
+    log::debug("deleted the replaced referrers index " + state.old_digest);
+  } catch (const Error& e) {
+    log::warn("the referrer " + std::string(referrer_digest) +
+              " is no longer listed, but the replaced referrers index " + state.old_digest +
+              " that still lists it could not be deleted (" + e.what() +
+              "); some registries (ECR) keep the referrer until that index is gone");
+  }
+}
+
 }  // namespace
 
 void Client::Impl::add_to_fallback_index(const Reference& repo, std::string_view subject_digest,
@@ -457,7 +478,7 @@ void Client::remove_referrer(const Reference& repo, std::string_view subject_dig
         detail::backoff_sleep(impl.options, attempt);
         continue;
       }
-      collect_old_index(*this, impl, repo, state, bytes);
+      clean_up_replaced_index(*this, repo, state, referrer_digest);
       done = true;
     }
     if (!done) {
@@ -470,8 +491,11 @@ void Client::remove_referrer(const Reference& repo, std::string_view subject_dig
     delete_manifest(repo, referrer_digest);
   } catch (const Error& e) {
     if (support == ReferrersSupport::supported) throw;
-    log::warn("the referrer is no longer listed, but deleting its manifest failed: " +
-              std::string(e.what()));
+    // A 405 means deletes are off altogether; anything else may be an old index pinning it (R19).
+    std::string what = e.what();
+    bool refused = what.find("does not allow deleting") != std::string::npos;
+    log::warn("the referrer is no longer listed, but deleting its manifest failed: " + what +
+              (refused ? "" : " (an older referrers index that still lists it may pin it)"));
   }
 }
 
