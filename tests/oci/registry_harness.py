@@ -13,6 +13,8 @@ runs COMMAND with these variables set, then stops everything and removes the fol
     BOB_TEST_REGISTRY_USER      user name (htpasswd, token)
     BOB_TEST_REGISTRY_PASSWORD  its password
     BOB_TEST_REGISTRY_DIR       the temporary folder (config, logs)
+    BOB_TEST_REFRESH_TOKEN      a refresh token the token server accepts (token)
+    BOB_TEST_TOKEN_LOG          file listing every token the token server issued (token)
     BOB_TEST_REGISTRY_CA        with --tls: the test CA that signed the registry's certificate
                                 (made by make_test_certs.sh in BOB_TEST_REGISTRY_DIR/tls, with
                                 other-ca.crt, an unrelated CA, next to it)
@@ -103,6 +105,7 @@ def main():
     work = tempfile.mkdtemp(prefix="bob-registry-")
     children = []
     user, password = "bob-tester", "pw-" + secrets.token_hex(8)
+    refresh_token = "rt-" + secrets.token_hex(16)
     try:
         auth = ""
         if args.mode == "htpasswd":
@@ -119,7 +122,10 @@ def main():
             log = open(os.path.join(work, "token.log"), "w")
             token = subprocess.Popen([sys.executable, os.path.join(HERE, "token_server.py"), "--key", key,
                                       "--cert", cert, "--user", "%s:%s" % (user, password),
-                                      "--port-file", port_file], stdout=log, stderr=log)
+                                      "--port-file", port_file,
+                                      "--refresh-token", "%s:%s" % (refresh_token, user),
+                                      "--token-log", os.path.join(work, "tokens.log")],
+                                     stdout=log, stderr=log)
             children.append(token)
             token_port = wait_for_file(port_file, token)
             auth = ("auth:\n  token:\n    realm: http://127.0.0.1:%d/token\n    service: bob-test-registry\n"
@@ -163,6 +169,9 @@ def main():
             env["BOB_TEST_REGISTRY_CA"] = os.path.join(work, "tls", "ca.crt")
         if args.mode != "plain":
             env.update({"BOB_TEST_REGISTRY_USER": user, "BOB_TEST_REGISTRY_PASSWORD": password})
+        if args.mode == "token":
+            env.update({"BOB_TEST_REFRESH_TOKEN": refresh_token,
+                        "BOB_TEST_TOKEN_LOG": os.path.join(work, "tokens.log")})
         result = subprocess.run(command, env=env)
         if result.returncode not in (0, 77):
             for name in ("registry.log", "token.log"):

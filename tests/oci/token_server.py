@@ -8,7 +8,8 @@ docker-registry verifies it against `auth.token.rootcertbundle`, and checks `iss
 
 Valid users (--user NAME:PASSWORD) get every action they ask for; anonymous requests get
 nothing (so the registry answers 401 again). POST /token implements the OAuth2 password and
-refresh_token grants (a refresh token is issued for offline_token=true).
+refresh_token grants (a refresh token is issued for offline_token=true). --token-log FILE
+appends every access and refresh token issued, one a line.
 
 Signing uses the `cryptography` package when it is importable, else the `openssl` command.
 Listens on 127.0.0.1, on a random port written to --port-file.
@@ -115,7 +116,9 @@ class Handler(BaseHTTPRequestHandler):
         claims = {"iss": cfg.issuer, "sub": account or "", "aud": cfg.service, "exp": now + cfg.ttl,
                   "nbf": now - 10, "iat": now, "jti": secrets.token_hex(12), "access": access}
         self.server.issued += 1
-        return self.server.signer.token(claims)
+        token = self.server.signer.token(claims)
+        self.server.remember(token)
+        return token
 
     def check_basic(self):
         header = self.headers.get("Authorization") or ""
@@ -145,6 +148,7 @@ class Handler(BaseHTTPRequestHandler):
         if account and query.get("offline_token", [""])[0] == "true":
             refresh = secrets.token_hex(16)
             self.server.refresh[refresh] = account
+            self.server.remember(refresh)
             doc["refresh_token"] = refresh
         self.reply(200, doc)
 
@@ -182,6 +186,8 @@ def main():
     p.add_argument("--refresh-token", action="append", default=[], help="TOKEN:USER accepted for the refresh grant")
     p.add_argument("--ttl", type=int, default=300)
     p.add_argument("--port-file", required=True)
+    p.add_argument("--token-log", default="", help="append every issued token to this file "
+                   "(the secrets test searches bob's output for them)")
     cfg = p.parse_args()
     cfg.users = dict(u.split(":", 1) for u in cfg.user)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -190,6 +196,12 @@ def main():
     server.signer = Signer(cfg.key, cfg.cert)
     server.issued = 0
     server.refresh = {}
+
+    def remember(token):
+        if cfg.token_log:
+            with open(cfg.token_log, "a") as f:
+                f.write(token + "\n")
+    server.remember = remember
     for r in cfg.refresh_token:
         token, _, user = r.partition(":")
         server.refresh[token] = user
