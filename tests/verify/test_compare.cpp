@@ -420,6 +420,16 @@ TEST_CASE("verify: fail closed - an incompletely seen run is inconclusive, never
     run.observation().timed_out = true;
     CHECK(check(run).exit_code() == Exit::inconclusive);
   }
+  SUBCASE("interrupted by a signal, even with nothing unexpected seen") {
+    auto run = clean_run();
+    run.observation().interrupted_by = 15;
+    auto result = check(run);
+    CHECK(result.exit_code() == Exit::inconclusive);
+    REQUIRE(result.inconclusive.size() == 1);
+    CHECK(result.inconclusive.front() ==
+          "bob was interrupted by SIGTERM and killed the installer's process tree, so its run is "
+          "incomplete");
+  }
   SUBCASE("capabilities not traced") {
     auto run = clean_run();
     run.observation().capabilities_traced = false;

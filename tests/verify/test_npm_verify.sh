@@ -72,8 +72,8 @@ on_machine() {  # on_machine NAME CMD... : run in that machine's project with it
   (cd "$m/proj" && HOME="$m/home" TMPDIR="$m/tmp" npm_config_prefix="$m/prefix" "$@")
 }
 
-# --- the vendor records (three runs: random temp names become ⋯, every syscall is seen) ----------
-on_machine vendor "$BOB" record -q --runs 3 --name bob-verify-demo -o "$W/profile.yaml" \
+# --- the vendor records (two runs: random temp names become ⋯) ---------------------------------
+on_machine vendor "$BOB" record -q --runs 2 --name bob-verify-demo -o "$W/profile.yaml" \
   -- /bin/sh install.sh >/dev/null
 rc=$?
 [ $rc -eq 0 ] && ok "vendor recording exits 0" || { bad "record exited $rc"; exit 1; }
