@@ -107,6 +107,14 @@ int run_record(int argc, char** argv) {
   record_options.container = result["container"].as<std::string>();
   record_options.namespace_name = result["namespace"].as<std::string>();
   auto profile = bob::trace::observations_to_profile(observations, record_options);
+  // The events are not needed any more: free them before the profile is turned into text, the
+  // step where a large profile is held in several forms at once (peak memory).
+  rusage before_text{};
+  getrusage(RUSAGE_SELF, &before_text);
+  bob::log::debug("record: peak memory before writing the profile " +
+                  std::to_string(before_text.ru_maxrss) + " KiB");
+  observations.clear();
+  observations.shrink_to_fit();
   auto text = bob::profile::to_string(
       profile, format == "json" ? bob::profile::Format::json : bob::profile::Format::yaml);
   bob::fs::write_file_atomic(result["output"].as<std::string>(), text);
