@@ -139,6 +139,8 @@ struct ClientOptions {
 
   long connect_timeout_seconds = 15;
   long request_timeout_seconds = 600;  // whole request, including a large blob body
+  // A transfer moving under 1 byte/s for this long is abandoned (and retried when safe).
+  long stall_timeout_seconds = 60;
   int max_attempts = 5;                // per idempotent request, on 429/5xx/network errors
   long retry_base_delay_ms = 250;      // jittered exponential backoff base
   long retry_max_delay_ms = 8000;      // cap, also for Retry-After

@@ -123,6 +123,8 @@ void write_file_atomic(const std::string& path, std::string_view bytes, unsigned
   if (exists && !S_ISREG(info.st_mode)) {
     fail(Exit::usage, path + ": exists and is not a regular file (a socket or block device)");
   }
+  // Limitation: a SIGKILL between open and rename leaves this hidden temporary file behind (never
+  // a half-written target); nothing can clean up after SIGKILL.
   std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
   std::string temp = (dir / ("." + target.filename().string() + ".tmp-" + random_suffix()))
                          .string();

@@ -397,6 +397,16 @@ oci::ClientOptions client_options(const std::vector<std::string>& insecure_regis
   oci::ClientOptions options;
   options.insecure_registries = insecure_registries;
   options.ca_file = ca_file;
+  // BOB_STALL_TIMEOUT (seconds, 1..3600) shortens or lengthens the stalled-transfer timeout;
+  // the fault tests use it to provoke a stall without waiting a minute per attempt.
+  if (const char* stall = std::getenv("BOB_STALL_TIMEOUT"); stall != nullptr && *stall != '\0') {
+    char* end = nullptr;
+    long seconds = std::strtol(stall, &end, 10);
+    if (*end != '\0' || seconds < 1 || seconds > 3600) {
+      fail(Exit::usage, "BOB_STALL_TIMEOUT must be a number of seconds from 1 to 3600");
+    }
+    options.stall_timeout_seconds = seconds;
+  }
   if (progress_on_tty && ::isatty(STDERR_FILENO) && log::level() != log::Level::quiet) {
     options.progress = [](std::uint64_t done, std::uint64_t total) {
       if (total < kProgressThreshold) return;

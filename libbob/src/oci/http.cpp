@@ -324,6 +324,10 @@ HttpResponse Transport::perform(const HttpRequest& request) {
   curl_easy_reset(curl_);
   HttpResponse response;
   Exchange ex{&request, &response, curl_};
+  // curl's own detail ("Operation too slow. Less than 1 bytes/sec transferred the last 60
+  // seconds") says more than the bare code text.
+  char error_detail[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, error_detail);
   curl_easy_setopt(curl_, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are followed by the caller
@@ -332,9 +336,10 @@ HttpResponse Transport::perform(const HttpRequest& request) {
   if (!options_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
   curl_easy_setopt(curl_, CURLOPT_TIMEOUT, options_.request_timeout_seconds);
-  // A stalled transfer (under 1 byte/s for a minute) is abandoned even inside the total timeout.
+  // A stalled transfer (under 1 byte/s for stall_timeout_seconds) is abandoned even inside the
+  // total timeout, so a registry that sends headers and then nothing cannot hang bob.
   curl_easy_setopt(curl_, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl_, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(curl_, CURLOPT_LOW_SPEED_TIME, std::max(1L, options_.stall_timeout_seconds));
   curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl_, CURLOPT_USERAGENT, "bob-oci/1");
   curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, on_header);
@@ -376,6 +381,7 @@ HttpResponse Transport::perform(const HttpRequest& request) {
   ++stats_.by_method[method];
   stats_.bytes_uploaded += request.body.size();
   CURLcode code = curl_easy_perform(curl_);
+  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);  // the buffer dies with this frame
   curl_slist_free_all(header_list);
   stats_.bytes_downloaded += ex.received;
   curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &response.status);
@@ -388,7 +394,8 @@ HttpResponse Transport::perform(const HttpRequest& request) {
   }
   if (ex.sink_error) std::rethrow_exception(ex.sink_error);
   if (code != CURLE_OK) {
-    std::string detail = curl_easy_strerror(code);
+    std::string detail = error_detail[0] != '\0' ? log::redact(trim(error_detail))
+                                                 : std::string(curl_easy_strerror(code));
     if (code == CURLE_PEER_FAILED_VERIFICATION) {
       fail(Exit::registry, where + ": TLS verification failed: " + detail,
            "give the CA that signed the registry's certificate with --ca-file; bob never turns "
