@@ -120,7 +120,7 @@ secrets="$T/secrets.txt"
 } | grep -v '^$' >"$secrets"
 [ "$mode" = token ] && check "the token server issued tokens to search for" \
   "$([ "$(wc -l <"$BOB_TEST_TOKEN_LOG")" -gt 10 ] && echo yes)" yes
-search() { grep -F -o -f "$secrets" "$@" | cut -c1-12 | sort -u; }
+search() { grep -h -F -o -f "$secrets" "$@" | cut -c1-8 | sort -u; }
 # The search must find a planted secret, or it proves nothing.
 for planted in "$P" "$basic" "$BOB_KEY_PASSPHRASE" "$(sed -n 2p "$T/k.key")" \
   "$( [ "$mode" = token ] && tail -1 "$BOB_TEST_TOKEN_LOG")"; do
