@@ -1,6 +1,7 @@
 // Loading, attaching and draining bob's BPF programs with libbpf 1.1.
 #include "bpf_session.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
@@ -291,8 +292,26 @@ std::vector<pid_t> BpfSession::tracked_pids() const {
   return pids;
 }
 
+std::uint64_t BpfSession::skipped_runs() const {
+  // The kernel does not run a tracing program on a CPU where it is already running (a nested
+  // tracepoint, or a task preempted inside a faultable syscall tracepoint); it only counts the
+  // miss. A missed run is a lost event, so the count joins the loss counters.
+  std::uint64_t total = 0;
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, skeleton_->obj) {
+    int fd = bpf_program__fd(program);
+    if (fd < 0) continue;  // not loaded: an optional program the kernel refused
+    bpf_prog_info info{};
+    __u32 length = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &length) != 0) continue;
+    total += info.recursion_misses;
+  }
+  return total;
+}
+
 KernelCounters BpfSession::counters() const {
   KernelCounters c;
+  c.skipped_runs = skipped_runs();
   const auto* bss = skeleton_->bss;
   c.lost_ringbuf = __atomic_load_n(&bss->lost_ringbuf, __ATOMIC_SEQ_CST);
   c.lost_tracked = __atomic_load_n(&bss->lost_tracked, __ATOMIC_SEQ_CST);

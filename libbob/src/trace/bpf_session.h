@@ -19,6 +19,9 @@ struct KernelCounters {
   std::uint64_t lost_ringbuf = 0;
   std::uint64_t lost_tracked = 0;
   std::uint64_t lost_pending = 0;
+  // Runs of bob's programs the kernel skipped because one was already running on that CPU
+  // (bpf_prog_info.recursion_misses): each is an event nobody saw.
+  std::uint64_t skipped_runs = 0;
   std::uint64_t failed_execs = 0;
   std::vector<int> syscalls;      // numbers seen
   std::vector<int> capabilities;  // numbers seen
@@ -51,6 +54,7 @@ class BpfSession {
   void load();
   void attach();
   void release();
+  std::uint64_t skipped_runs() const;
 
   Handler handler_;
   bob_trace_bpf* skeleton_ = nullptr;

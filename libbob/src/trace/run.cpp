@@ -363,7 +363,8 @@ Observation run_traced(const TraceOptions& options) {
   close(exec_error[0]);
 
   auto counters = session.counters();
-  observation.lost_events = counters.lost_ringbuf + counters.lost_tracked + counters.lost_pending;
+  observation.lost_events = counters.lost_ringbuf + counters.lost_tracked +
+                            counters.lost_pending + counters.skipped_runs;
   if (decoder.malformed() > 0) observation.lost_events += decoder.malformed();
   if (!decoder.root_exit_seen()) observation.lost_events += 1;
   if (counters.lost_ringbuf)
@@ -372,6 +373,9 @@ Observation run_traced(const TraceOptions& options) {
   if (counters.lost_tracked)
     observation.notes.push_back(std::to_string(counters.lost_tracked) +
                                 " child processes could not be tracked: the tracked map was full");
+  if (counters.skipped_runs)
+    observation.notes.push_back(std::to_string(counters.skipped_runs) +
+                                " BPF program runs skipped by the kernel (recursion misses)");
   if (counters.lost_pending)
     observation.notes.push_back(std::to_string(counters.lost_pending) +
                                 " exec/open arguments lost: a per-thread map was full");
