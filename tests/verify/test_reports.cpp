@@ -106,7 +106,9 @@ const Json& corpus_alert(const std::vector<Json>& alerts, const std::string& rul
 // Every key bob emits exists in node-agent's alert with a value of the same JSON type.
 void check_same_shape(const Json& ours, const Json& theirs, const std::string& where) {
   for (const auto& [key, value] : ours.items()) {
-    INFO(where << "." << key);
+    // INFO captures in a lambda, which clang before 16 cannot do with a structured binding.
+    const std::string& name = key;
+    INFO(where << "." << name);
     REQUIRE(theirs.contains(key));
     const Json& other = theirs[key];
     bool both_numbers = value.is_number() && other.is_number();
