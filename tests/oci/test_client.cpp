@@ -148,6 +148,22 @@ TEST_CASE("parse_www_authenticate: NUL bytes are no token characters; token68 ne
   CHECK(t68[2].params.at("realm") == "r");
 }
 
+// Found by tests/fuzz (fuzz_manifest): a platform holding only a variant was dropped by
+// Descriptor::to_json, so a descriptor did not survive to_json/from_json.
+TEST_CASE("Descriptor::to_json keeps every platform field from_json read") {
+  auto entry = nlohmann::json::parse(
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:)" +
+      std::string(64, 'a') + R"(","size":528,"platform":{"variant":"v8"}})");
+  auto d = bob::oci::Descriptor::from_json(entry);
+  REQUIRE(d.platform_variant == std::optional<std::string>("v8"));
+  CHECK_FALSE(d.platform_os.has_value());
+  auto again = bob::oci::Descriptor::from_json(d.to_json());
+  CHECK(again.platform_variant == std::optional<std::string>("v8"));
+  CHECK_FALSE(again.platform_os.has_value());
+  CHECK_FALSE(again.platform_architecture.has_value());
+  CHECK(d.to_json()["platform"] == nlohmann::json{{"variant", "v8"}});
+}
+
 TEST_CASE("scopes are merged per resource and compared as atoms") {
   using bob::oci::detail::scope_atoms;
   using bob::oci::detail::scope_params;

@@ -179,7 +179,8 @@ nlohmann::json Descriptor::to_json() const {
   nlohmann::json j = {{"mediaType", media_type}, {"digest", digest}, {"size", size}};
   if (!artifact_type.empty()) j["artifactType"] = artifact_type;
   if (!annotations.empty()) j["annotations"] = annotations;
-  if (platform_os || platform_architecture) {
+  // Any platform field read by from_json is written back, or a variant alone would be lost.
+  if (platform_os || platform_architecture || platform_variant) {
     nlohmann::json p;
     if (platform_architecture) p["architecture"] = *platform_architecture;
     if (platform_os) p["os"] = *platform_os;
