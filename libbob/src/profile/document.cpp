@@ -383,6 +383,9 @@ class YamlConverter {
   std::size_t bytes_ = 0;
 };
 
+// Limitation: yaml-cpp 0.7 can loop without end on some malformed flow mappings (input kept in
+// tests/fuzz/open-findings/profile_json/, found by fuzzing); bob has no time or size guard
+// around YAML::LoadAll yet.
 std::vector<Document> parse_yaml(const std::string& text, const std::string& source) {
   std::vector<YAML::Node> nodes;
   try {
@@ -526,6 +529,9 @@ bool is_block(const Json& v) { return (v.is_object() || v.is_array()) && !v.empt
 
 void emit_value(const Json& v, int indent, std::string& out);
 
+// Limitation: a key longer than 1024 characters is written as an implicit key, which YAML (and
+// yaml-cpp) refuses, so such a profile does not load back (tests/fuzz/open-findings/
+// profile_yaml/); the explicit `? key` form is not emitted yet.
 void emit_object(const Json& v, int indent, std::string& out) {
   std::string pad(indent, ' ');
   for (const auto& [key, value] : v.items()) {
