@@ -291,6 +291,13 @@ TEST_CASE("parse_manifest names the check that failed") {
   wrong_type["artifactType"] = "application/vnd.example+json";
   CHECK_THROWS_WITH_AS(parse_manifest(as_served(wrong_type.dump())),
                        doctest::Contains("BoB rejected (artifactType)"), bob::Error);
+  // Members of the wrong JSON type are a rejection, never nlohmann's type_error (found by
+  // fuzz_manifest: tests/fuzz/regressions/manifest/).
+  for (const char* member : {"mediaType", "artifactType"}) {
+    auto odd = j;
+    odd[member] = nlohmann::json::array();
+    CHECK_THROWS_AS(parse_manifest(as_served(odd.dump())), bob::Error);
+  }
   auto no_subject = j;
   no_subject.erase("subject");
   CHECK_THROWS_WITH_AS(parse_manifest(as_served(no_subject.dump())),

@@ -208,6 +208,25 @@ TEST_CASE("multi-document YAML, List kinds and JSON are all read") {
   CHECK(load_string(to_string(multi, Format::json), "x").size() == 2);
 }
 
+TEST_CASE("keys over YAML's 1024-character implicit-key limit are written in the explicit form") {
+  // Found by fuzz_profile_yaml (tests/fuzz/regressions/profile_yaml/): such a key loaded, but the
+  // written profile did not load back.
+  std::string long_key(1500, 'k');
+  // JSON input: YAML input could not even hold such a key in the implicit form.
+  std::string text = R"({"apiVersion": "spdx.softwarecomposition.kubescape.io/v1beta1",
+    "kind": "ApplicationProfile", "metadata": {"name": "p", "annotations": {")" +
+                     long_key + R"(": "v"}}, "spec": {"containers": [{"name": "c", ")" +
+                     std::string(1200, 'q') + R"(": ["a", "b"]}]}})";
+  auto loaded = load_string(text, "in.json");
+  REQUIRE(loaded.size() == 1);
+  std::string written = to_string(loaded[0], Format::yaml);
+  CHECK(written.find("? " + long_key + "\n") != std::string::npos);
+  auto again = load_string(written, "again.yaml");
+  REQUIRE(again.size() == 1);
+  CHECK(to_string(again[0], Format::yaml) == written);
+  CHECK(to_string(again[0], Format::json) == to_string(loaded[0], Format::json));
+}
+
 TEST_CASE("strings that YAML would read as something else are quoted") {
   Profile p;
   p.metadata = Json{{"name", "q"}, {"annotations", Json{{"size", "244"}, {"flag", "no"},
@@ -298,6 +317,14 @@ TEST_CASE("malformed input fails with a usage error at file:line:column") {
   }
   SUBCASE("empty file") {
     CHECK(error_of("# only a comment\n").find("holds no profile") != std::string::npos);
+  }
+  SUBCASE("a ',' after a complete document-level value (yaml-cpp 0.7 looped on it forever)") {
+    // Found by fuzz_profile_json; the full input is tests/fuzz/regressions/profile_json/.
+    CHECK(error_of("\"s\",\n").find("in.yaml:1:4: invalid YAML: unexpected ','") !=
+          std::string::npos);
+    CHECK(error_of("kind: x\n---\n[]\n,\n").find("in.yaml:4:1: invalid YAML: unexpected ','") !=
+          std::string::npos);
+    CHECK(error_of("{},", "in.json").find("in.json:1:3: invalid JSON") != std::string::npos);
   }
   SUBCASE("scalar document") {
     CHECK(error_of("just text\n").find("expected a Kubernetes object") != std::string::npos);

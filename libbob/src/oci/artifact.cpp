@@ -12,6 +12,7 @@
 #include "bob/fsutil.h"
 #include "bob/log.h"
 #include "bob/sign.h"
+#include "../profile/yaml_stream.h"
 
 namespace bob::artifact {
 namespace {
@@ -109,7 +110,8 @@ void add_facts_from_document(const YAML::Node& doc, ProfileFacts& facts, int dep
 
 void add_facts(const std::string& bytes, const std::string& origin, ProfileFacts& facts) {
   try {
-    for (const auto& doc : YAML::LoadAll(bytes)) add_facts_from_document(doc, facts);
+    for (const auto& doc : profile::detail::load_all_yaml(bytes))
+      add_facts_from_document(doc, facts);
   } catch (const YAML::Exception& e) {
     log::debug(origin + ": not parsed for annotations (" + std::string(e.what()) + ")");
   }

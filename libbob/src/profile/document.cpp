@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "bob/error.h"
+#include "yaml_stream.h"
 
 namespace bob::profile::detail {
 
@@ -383,13 +384,10 @@ class YamlConverter {
   std::size_t bytes_ = 0;
 };
 
-// Limitation: yaml-cpp 0.7 can loop without end on some malformed flow mappings (input kept in
-// tests/fuzz/open-findings/profile_json/, found by fuzzing); bob has no time or size guard
-// around YAML::LoadAll yet.
 std::vector<Document> parse_yaml(const std::string& text, const std::string& source) {
   std::vector<YAML::Node> nodes;
   try {
-    nodes = YAML::LoadAll(text);
+    nodes = load_all_yaml(text);
   } catch (const YAML::Exception& e) {
     Position p{e.mark.line + 1, e.mark.column + 1};
     std::string what = "invalid YAML: ";
@@ -529,13 +527,33 @@ bool is_block(const Json& v) { return (v.is_object() || v.is_array()) && !v.empt
 
 void emit_value(const Json& v, int indent, std::string& out);
 
-// Limitation: a key longer than 1024 characters is written as an implicit key, which YAML (and
-// yaml-cpp) refuses, so such a profile does not load back (tests/fuzz/open-findings/
-// profile_yaml/); the explicit `? key` form is not emitted yet.
+// YAML limits an implicit key (`key: value`) to 1024 characters; a longer one needs the explicit
+// form. Bytes are counted, which is never fewer than characters, and the margin keeps room for
+// the quotes.
+constexpr std::size_t kMaxImplicitKeyBytes = 1000;
+
+// `? key` then `: value`; a block value goes below, indented, so a sequence is valid there too.
+void emit_explicit_entry(const std::string& key_text, const Json& value, int indent,
+                         std::string& out) {
+  std::string pad(indent, ' ');
+  out += pad + "? " + key_text + "\n" + pad + ":";
+  if (!is_block(value)) {
+    out += " " + scalar_text(value) + "\n";
+    return;
+  }
+  out += "\n";
+  emit_value(value, indent + 2, out);
+}
+
 void emit_object(const Json& v, int indent, std::string& out) {
   std::string pad(indent, ' ');
   for (const auto& [key, value] : v.items()) {
-    out += pad + scalar_text(Json(key)) + ":";
+    std::string key_text = scalar_text(Json(key));
+    if (key_text.size() > kMaxImplicitKeyBytes) {
+      emit_explicit_entry(key_text, value, indent, out);
+      continue;
+    }
+    out += pad + key_text + ":";
     if (!is_block(value)) {
       out += " " + scalar_text(value) + "\n";
     } else if (value.is_object()) {
