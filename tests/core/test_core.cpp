@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -75,6 +76,43 @@ TEST_CASE("write_file_atomic writes through a symbolic link and keeps the link")
     ++entries;
   }
   CHECK(entries == 4);  // no temporary file left
+}
+
+TEST_CASE("write_file_atomic drops setuid bits, never hands a secret to another owner, and "
+          "refuses other users' links and unread FIFOs") {
+  bob::fs::TempDir dir("bob-test");
+  auto path = (dir.path() / "tool").string();
+  bob::fs::write_file_atomic(path, "one");
+  REQUIRE(::chmod(path.c_str(), 04755) == 0);
+  bob::fs::write_file_atomic(path, "two");
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  CHECK((info.st_mode & 07777) == 0755);
+
+  // A FIFO nobody reads is an error at once, not a hang.
+  auto fifo = (dir.path() / "fifo").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH_AS(bob::fs::write_file_atomic(fifo, "x"),
+                       doctest::Contains("a FIFO that nobody reads"), bob::Error);
+
+  if (::geteuid() != 0) return;  // the rest needs to create files of another user
+  const uid_t other = 65534;     // nobody
+  auto key = (dir.path() / "key.pem").string();
+  bob::fs::write_file_atomic(key, "old");
+  REQUIRE(::chown(key.c_str(), other, other) == 0);
+  bob::fs::write_file_atomic(key, "private", 0600);
+  REQUIRE(::stat(key.c_str(), &info) == 0);
+  CHECK(info.st_uid == ::geteuid());
+  CHECK((info.st_mode & 077) == 0);
+
+  auto victim = (dir.path() / "victim").string();
+  bob::fs::write_file_atomic(victim, "untouched");
+  auto planted = dir.path() / "planted.yaml";
+  std::filesystem::create_symlink("victim", planted);
+  REQUIRE(::lchown(planted.c_str(), other, other) == 0);
+  CHECK_THROWS_WITH_AS(bob::fs::write_file_atomic(planted.string(), "evil"),
+                       doctest::Contains("symbolic link of another user"), bob::Error);
+  CHECK(bob::fs::read_file(victim) == "untouched");
 }
 
 TEST_CASE("write_file_atomic refuses a directory and writes into a device without replacing it") {

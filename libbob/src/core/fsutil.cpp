@@ -83,8 +83,12 @@ namespace {
 // Writes straight into an existing device or FIFO (/dev/null, /dev/stdout, a pipe): renaming over
 // it would replace the device node itself (as root, /dev/null would become a regular file).
 void write_to_special(const std::string& path, std::string_view bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  // Non-blocking open: a FIFO that nobody reads would otherwise block bob forever (ENXIO instead).
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0 && errno == ENXIO) fail(Exit::usage, path + ": a FIFO that nobody reads");
   if (fd < 0) fail(Exit::usage, path + ": cannot open: " + errno_text());
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   try {
     write_all(fd, bytes, path);
   } catch (...) {
@@ -102,12 +106,20 @@ void write_file_atomic(const std::string& path, std::string_view bytes, unsigned
     return;
   }
   // A symbolic link at the destination is written through: its target is replaced atomically
-  // and the link stays a link (renaming over the link would silently turn it into a file).
+  // and the link stays a link (renaming over the link would silently turn it into a file). Only
+  // links of bob's own user are followed: bob often runs as root, and a link another user
+  // planted (in /tmp, say) must not redirect root's write to a file of their choice.
   std::filesystem::path target(path);
   struct stat link_info {};
   for (int hops = 0; ::lstat(target.c_str(), &link_info) == 0 && S_ISLNK(link_info.st_mode);
        ++hops) {
     if (hops == 40) fail(Exit::usage, path + ": too many levels of symbolic links");
+    if (link_info.st_uid != ::geteuid()) {
+      fail(Exit::usage,
+           path + ": is a symbolic link of another user (uid " +
+               std::to_string(link_info.st_uid) + "); bob does not write through it",
+           "remove the link or write to another path");
+    }
     std::error_code ec;
     auto next = std::filesystem::read_symlink(target, ec);
     if (ec) fail(Exit::usage, path + ": cannot read the symbolic link: " + ec.message());
@@ -132,12 +144,14 @@ void write_file_atomic(const std::string& path, std::string_view bytes, unsigned
   if (fd < 0) fail(Exit::usage, path + ": cannot create: " + errno_text());
   try {
     if (exists) {
-      // Replacing a file keeps its permissions (and, where allowed, its owner), except that a
-      // secret (a mode without group or other bits, like a private key) never gains them.
-      mode_t keep = info.st_mode & 07777;
-      if ((mode & 077) == 0) keep &= ~static_cast<mode_t>(077);
+      // Replacing a file keeps its permission bits (never setuid, setgid or sticky) and, where
+      // allowed, its owner, except that a secret (a mode without group or other bits, like a
+      // private key) never gains group or other bits and always belongs to bob's user.
+      const bool secret = (mode & 077) == 0;
+      mode_t keep = info.st_mode & 0777;
+      if (secret) keep &= ~static_cast<mode_t>(077);
       if (::fchmod(fd, keep) != 0) fail(Exit::usage, path + ": cannot set its mode: " + errno_text());
-      if (::fchown(fd, info.st_uid, info.st_gid) != 0 && errno != EPERM) {
+      if (!secret && ::fchown(fd, info.st_uid, info.st_gid) != 0 && errno != EPERM) {
         fail(Exit::usage, path + ": cannot keep its owner: " + errno_text());
       }
     }
