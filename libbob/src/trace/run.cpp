@@ -186,8 +186,9 @@ std::size_t kill_tree(detail::BpfSession& session, pid_t root, bool root_reaped)
     }
     try {
       session.consume();  // keeps the ring from filling while the tree dies
-    } catch (const Error&) {
-      // The reader may be what failed; killing goes on without it.
+    } catch (...) {
+      // The reader (or the decoder behind it) may be what failed, with any exception; killing
+      // goes on without it, and the original failure is rethrown by the caller.
     }
     if (remaining.empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
