@@ -120,11 +120,11 @@ rules "[{\"match\": \"$blob\", \"fault\": \"drip\", \"chunk\": 1000, \"interval\
 pull1 -o "$T/r.yaml" >/dev/null 2>"$T/err"
 check "a slow but moving body is accepted" "$?" 0
 rules "[{\"match\": \"$blob\", \"fault\": \"stall\", \"after\": 10, \"seconds\": 30, \"times\": 1}]"
-BOB_STALL_TIMEOUT=2 pull1 -o "$T/r.yaml" >/dev/null 2>"$T/err"
-check "one stall of 30 s with a 2 s stall timeout: retried, exit 0" "$?" 0
+BOB_STALL_TIMEOUT=4 pull1 -o "$T/r.yaml" >/dev/null 2>"$T/err"
+check "one stall of 30 s with a 4 s stall timeout: retried, exit 0" "$?" 0
 check "one stall: the blob stalled once" "$(stalls "/blobs/$layer1")" 1
 rules "[{\"match\": \"$blob\", \"fault\": \"stall\", \"after\": 10, \"seconds\": 30}]"
-BOB_STALL_TIMEOUT=2 pull1 -o "$T/stall.yaml" >/dev/null 2>"$T/err"
+BOB_STALL_TIMEOUT=4 pull1 -o "$T/stall.yaml" >/dev/null 2>"$T/err"
 check "persistent stall: exit 3" "$?" 3
 check "persistent stall: 5 attempts, each stalled" "$(stalls "/blobs/$layer1")" 5
 check_contains "persistent stall: says it was too slow" "$(cat "$T/err")" "too slow"

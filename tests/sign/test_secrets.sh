@@ -47,4 +47,4 @@ for secret in "${secrets[@]}"; do
 done
 [ $leaks = 0 ] && ok "no secret in ${#secrets[@]} forms appears in the output" \
   || bad "$leaks secret forms appear in the output"
-exit $fails
+[ "$fails" -eq 0 ]  # not `exit $fails`: a count of 256 would exit 0

@@ -122,4 +122,4 @@ rc=$?
 python3 "$BOB_SOURCE_ROOT/tests/verify/check_report.py" sarif "$work/r.sarif" >/dev/null \
   && ok "sarif report parses" || bad "sarif report"
 
-exit $fails
+[ "$fails" -eq 0 ]  # not `exit $fails`: a count of 256 would exit 0
