@@ -19,7 +19,18 @@ require "command -v bpftool" "bpftool"
 require "command -v python3" "python3"
 require "command -v setsid" "setsid"
 T=$(mktemp -d /tmp/bob-hardening.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+# On any exit, end what a failed case may have left: the trees of this run (their marker ends in
+# this shell's pid) and the background bobs.
+cleanup() {
+  local f pid
+  for f in $(grep -l -a -s -E "BOB_HARD_MARKER=bob-hard-[a-z-]+-[A-Z]+-$$" /proc/[0-9]*/environ); do
+    pid=${f#/proc/}
+    kill -9 "${pid%%/*}" 2>/dev/null
+  done
+  kill -9 $(jobs -p) 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
 require "\"$BOB\" record -q -o '$T/probe.yaml' -- /bin/true" "BPF tracing through bob record"
 fails=0
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }

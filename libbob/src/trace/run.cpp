@@ -353,6 +353,13 @@ Observation run_traced(const TraceOptions& options) {
   }
   while (session.consume() > 0) {
   }
+  if (interrupt_signal != 0 && observation.interrupted_by == 0) {
+    // A stop request during the drain: the tree is gone already, but the user asked bob to
+    // stop, so the run is reported as interrupted rather than judged.
+    observation.interrupted_by = interrupt_signal;
+    observation.notes.push_back(std::string("bob was interrupted by ") +
+                                signal_label(interrupt_signal) + " while reading the last events");
+  }
   if (!decoder.root_exit_seen())
     observation.notes.push_back("the command's exit record never arrived from the kernel");
 
