@@ -335,11 +335,18 @@ void collect_old_index(Client& client, Client::Impl& impl, const Reference& repo
 // the tag no longer lists the referrer, so the tag cannot point at the old index. A refusal
 // (GHCR's 405, 401/403) is only a warning (R20).
 // Limitation: older untagged indexes from earlier updates cannot be found through the
-// distribution API, so only the index this removal replaced is cleaned up.
-void clean_up_replaced_index(Client& client, const Reference& repo, const IndexState& state,
-                             std::string_view referrer_digest) {
+// distribution API, so only the index this removal replaced is cleaned up. Another host that
+// re-attaches the same referrer at this moment writes byte-identical content; the tag is read
+// again right before the DELETE so that the live index is not deleted, which narrows that race
+// but cannot close it (the registry has no conditional DELETE).
+void clean_up_replaced_index(Client& client, const Reference& repo, const Reference& tag_ref,
+                             const IndexState& state, std::string_view referrer_digest) {
   if (state.old_digest.empty()) return;
   try {
+    if (client.resolve(tag_ref).digest == state.old_digest) {
+      log::debug("the referrers tag points at " + state.old_digest + " again; not deleting it");
+      return;
+    }
     client.delete_manifest(repo, state.old_digest);
     log::debug("deleted the replaced referrers index " + state.old_digest);
   } catch (const Error& e) {
@@ -478,7 +485,7 @@ void Client::remove_referrer(const Reference& repo, std::string_view subject_dig
         detail::backoff_sleep(impl.options, attempt);
         continue;
       }
-      clean_up_replaced_index(*this, repo, state, referrer_digest);
+      clean_up_replaced_index(*this, repo, tag_ref, state, referrer_digest);
       done = true;
     }
     if (!done) {
