@@ -326,6 +326,11 @@ TEST_CASE("malformed input fails with a usage error at file:line:column") {
           std::string::npos);
     CHECK(error_of("{},", "in.json").find("in.json:1:3: invalid JSON") != std::string::npos);
   }
+  SUBCASE("a JSON number no double holds (found by fuzz_profile_json)") {
+    CHECK(error_of("{\"kind\": \"ApplicationProfile\",\n \"spec\": 1e999}", "in.json")
+              .find("in.json:2:10: invalid JSON: the number 1e999 is out of range") !=
+          std::string::npos);
+  }
   SUBCASE("scalar document") {
     CHECK(error_of("just text\n").find("expected a Kubernetes object") != std::string::npos);
   }

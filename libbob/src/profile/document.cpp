@@ -196,10 +196,19 @@ class JsonPositionScanner {
     }
     if (c == '"') return string_token();
     std::size_t begin = i_;
+    Position start = position_;
     while (i_ < text_.size() && std::string_view(",]} \t\r\n").find(text_[i_]) == std::string_view::npos) {
       advance();
     }
-    return Json::parse(text_.substr(begin, i_ - begin));
+    std::string token = text_.substr(begin, i_ - begin);
+    try {
+      return Json::parse(token);
+    } catch (const Json::exception&) {
+      // 1e999: valid JSON syntax, but no double holds it (found by fuzz_profile_json).
+      fail(Exit::usage, located(source_, start) + ": invalid JSON: the number " +
+                            token.substr(0, 40) + " is out of range",
+           "write a number a 64-bit float can hold");
+    }
   }
 
   const std::string& text_;
@@ -215,6 +224,9 @@ std::vector<Document> parse_json(const std::string& text, const std::string& sou
     // Syntax check only, into a hash-free tree whose key insertion is logarithmic; the scanner
     // then builds the ordered value.
     (void)nlohmann::json::parse(text);
+  } catch (const Json::out_of_range&) {
+    // A number no double holds; the scanner below stops at it with its position. The text
+    // before it passed the syntax check.
   } catch (const Json::parse_error& e) {
     std::string message = e.what();
     auto colon = message.rfind(": ");
