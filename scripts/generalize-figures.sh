@@ -63,7 +63,10 @@ for name in webapp redis; do
       "$covers" "$input" "$tmp/$name.$result.json" >/dev/null ||
         fail "$name: $result no longer allows everything $input allows"
     done
-    if "$bob" validate "$tmp/$name.$result.json" 2>&1 | grep -i wildcard >&2; then
+    status=0
+    "$bob" validate "$tmp/$name.$result.json" >"$tmp/validate.out" 2>&1 || status=$?
+    [ "$status" = 0 ] || fail "$name: bob validate of $result exits $status: $(cat "$tmp/validate.out")"
+    if grep -i wildcard "$tmp/validate.out" >&2; then
       fail "$name: bob validate warns about wildcards in $result"
     fi
     opens=$(count "$tmp/$name.$result.json" opens)
