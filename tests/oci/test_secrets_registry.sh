@@ -67,6 +67,7 @@ python3 "$here/fault_proxy.py" --upstream "$REG" --port-file "$T/proxy.port" &
 proxy_pid=$!
 trap 'kill $proxy_pid 2>/dev/null; cleanup' EXIT
 for _ in $(seq 100); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+[ -s "$T/proxy.port" ] || { echo "FAIL: the fault proxy did not start" >&2; exit 1; }
 PX="127.0.0.1:$(cat "$T/proxy.port")"
 
 pushed=0
@@ -88,8 +89,12 @@ for cfg in $configs; do
     run "$BOB" pull $verbosity "$REG/demo/app@sha256:$(printf '%064d' 0)" --key "$T/k.pub"
     # 503 for everything through the proxy: the error names the URL (never the credentials).
     curl -sf -X PUT --data-binary '[{"match": "/v2/demo/", "fault": "status", "status": 503}]' \
-      "http://$PX/__proxy/rules" >/dev/null
-    run "$BOB" pull $verbosity "$PX/demo/app@$img" --key "$T/k.pub"
+      "http://$PX/__proxy/rules" >/dev/null || { echo "FAIL: the proxy refused the rule" >&2; exit 1; }
+    rc=0
+    "$BOB" pull $verbosity "$PX/demo/app@$img" --key "$T/k.pub" 2>"$T/px.err" >/dev/null || rc=$?
+    cat "$T/px.err" >>"$log"
+    check "a pull through the 503 proxy exits 3 ($cfg $v)" "$rc" 3
+    [ "$verbosity" = -q ] || check_contains "it names HTTP 503 ($cfg $v)" "$(cat "$T/px.err")" "503"
     run "$BOB" push $verbosity --subject "$PX/demo/app@$img" --key "$T/k.key" "$profile"
     curl -sf -X PUT --data-binary '[]' "http://$PX/__proxy/rules" >/dev/null
     run "$BOB" discover $verbosity "$PX/demo/app@$img"
