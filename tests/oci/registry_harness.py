@@ -54,24 +54,71 @@ def require(ok, what):
 
 
 def free_port():
+    """A port that was free a moment ago: another process may take it before the registry binds
+    it. start_registry() copes with that; do not use this alone."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def wait_for(url, proc, what, timeout=30, context=None):
+def wait_for(url, proc, what, timeout=30, context=None, instance=None):
+    """Waits until URL answers. With `instance`, only an answer carrying the header
+    X-Bob-Registry-Instance: INSTANCE counts: a server another process started on the same port
+    is not taken for ours. False when `proc` exits first (e.g. its port was taken)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             return False
         try:
-            urllib.request.urlopen(url, timeout=2, context=context)
-            return True
-        except urllib.error.HTTPError:
-            return True  # 401 and friends: it answers
+            headers = urllib.request.urlopen(url, timeout=2, context=context).headers
+        except urllib.error.HTTPError as e:
+            headers = e.headers  # 401 and friends: it answers
         except OSError:
             time.sleep(0.1)
+            continue
+        if instance is None or headers.get("X-Bob-Registry-Instance") == instance:
+            return True
+        time.sleep(0.1)  # someone else's server on this port: ours will fail to bind and exit
     raise SystemExit("%s did not start within %d s" % (what, timeout))
+
+
+def start_registry(work, storage, extra_config="", scheme="http", context=None,
+                   log_level="warn", accesslog=False, attempts=10, new_session=False):
+    """Starts docker-registry on a free 127.0.0.1 port with its config and log in `work`;
+    returns (process, port).
+
+    The port is picked, released and then bound by docker-registry, so a parallel test can take
+    it in between. Each start therefore has its own X-Bob-Registry-Instance response header:
+    an answer without it comes from another process, and a registry that cannot bind exits, so
+    the start is repeated on a new port (up to `attempts` times)."""
+    os.makedirs(work, exist_ok=True)
+    config = os.path.join(work, "config.yml")
+    log_path = os.path.join(work, "registry.log")
+    for _ in range(attempts):
+        port = free_port()
+        instance = secrets.token_hex(16)
+        with open(config, "w") as f:
+            f.write("version: 0.1\n"
+                    "log:\n  level: %s\n  accesslog:\n    disabled: %s\n"
+                    "storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"
+                    "  maintenance:\n    uploadpurging:\n      enabled: false\n"
+                    "http:\n  addr: 127.0.0.1:%d\n  secret: %s\n"
+                    "  headers:\n    X-Bob-Registry-Instance: [%s]\n%s"
+                    % (log_level, "false" if accesslog else "true", storage, port,
+                       secrets.token_hex(16), instance, extra_config))
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen([REGISTRY, "serve", config], stdout=log, stderr=log,
+                                    start_new_session=new_session)
+        try:
+            ok = wait_for("%s://127.0.0.1:%d/v2/" % (scheme, port), proc, "docker-registry",
+                          context=context, instance=instance)
+        except SystemExit:
+            proc.kill()
+            raise
+        if ok:
+            return proc, port
+    sys.stderr.write(open(log_path).read())
+    raise SystemExit("docker-registry did not start (%d ports tried)" % attempts)
 
 
 def wait_for_file(path, proc, timeout=30):
@@ -140,26 +187,8 @@ def main():
                 os.path.join(tls_dir, "server.crt"), os.path.join(tls_dir, "server.key"))
             scheme, context = "https", ssl.create_default_context(cafile=os.path.join(tls_dir, "ca.crt"))
 
-        registry = None
-        for _ in range(5):  # the free port may be taken between probe and bind: try again
-            port = free_port()
-            config = os.path.join(work, "config.yml")
-            with open(config, "w") as f:
-                f.write("version: 0.1\n"
-                        "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
-                        "storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"
-                        "  maintenance:\n    uploadpurging:\n      enabled: false\n"
-                        "http:\n  addr: 127.0.0.1:%d\n  secret: %s\n%s%s"
-                        % (os.path.join(work, "storage"), port, secrets.token_hex(16), tls, auth))
-            log = open(os.path.join(work, "registry.log"), "w")
-            registry = subprocess.Popen([REGISTRY, "serve", config], stdout=log, stderr=log)
-            if wait_for("%s://127.0.0.1:%d/v2/" % (scheme, port), registry, "docker-registry",
-                        context=context):
-                break
-            registry = None
-        if registry is None:
-            sys.stderr.write(open(os.path.join(work, "registry.log")).read())
-            raise SystemExit("docker-registry did not start")
+        registry, port = start_registry(work, os.path.join(work, "storage"), tls + auth,
+                                        scheme=scheme, context=context)
         children.append(registry)
 
         env = dict(os.environ)

@@ -25,11 +25,8 @@ import hashlib
 import io
 import json
 import os
-import socket
-import subprocess
 import sys
 import tarfile
-import time
 import urllib.error
 import urllib.request
 
@@ -222,40 +219,14 @@ def make_index(reg, repo, manifest_digest, tag):
 
 
 def start_registry(storage):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    os.makedirs(storage, exist_ok=True)
-    config = os.path.join(storage, "config.yml")
-    with open(config, "w") as f:
-        f.write(f"""version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: false
-storage:
-  filesystem:
-    rootdirectory: {storage}/data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:{port}
-  secret: bob-test-secret
-""")
-    log = open(os.path.join(storage, "registry.log"), "w")
-    proc = subprocess.Popen(["docker-registry", "serve", config], stdout=log, stderr=log,
-                            start_new_session=True)
-    for _ in range(100):
-        try:
-            status, _, _ = request("GET", f"http://127.0.0.1:{port}/v2/")
-            if status == 200:
-                print(port, proc.pid)
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("docker-registry did not start; see " + log.name)
+    # The shared start-up of registry_harness.py: a port taken by a parallel test between
+    # picking and binding it is detected and another one tried.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import registry_harness
+    proc, port = registry_harness.start_registry(storage, os.path.join(storage, "data"),
+                                                 log_level="error", accesslog=True,
+                                                 new_session=True)
+    print(port, proc.pid)
 
 
 def main(argv):
