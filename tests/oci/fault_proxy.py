@@ -14,7 +14,8 @@ Control (on the proxy itself, never forwarded):
 A rule: {"match": REGEX searched in "METHOD PATH", "fault": NAME, "times": N (default: every
 time), ...parameters}. The first rule that matches and has times left applies. Faults:
     status     answer "status" (500, 502, 503, 429, ...) without asking upstream; optional
-               "retry_after" (the Retry-After header value)
+               "retry_after" (the Retry-After header value) or "retry_after_in" (seconds,
+               may be negative: Retry-After as the HTTP date that far from the answer's time)
     reset      send the headers and "after" body bytes, then reset the connection (RST)
     truncate   send the headers (true Content-Length) and "after" body bytes, then close
     stall      send the headers and "after" body bytes, then send nothing for "seconds"
@@ -28,6 +29,7 @@ time), ...parameters}. The first rule that matches and has times left applies. F
 the connection before the whole body was written (a bounded reader stopping early).
 """
 import argparse
+import email.utils
 import hashlib
 import http.client
 import http.server
@@ -133,6 +135,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         headers = [("Content-Type", "application/json")]
         if "retry_after" in rule:
             headers.append(("Retry-After", str(rule["retry_after"])))
+        if "retry_after_in" in rule:
+            when = time.time() + float(rule["retry_after_in"])
+            headers.append(("Retry-After", email.utils.formatdate(when, usegmt=True)))
         return status, headers, data.encode()
 
     def forward(self, body):

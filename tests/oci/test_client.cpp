@@ -311,3 +311,40 @@ TEST_CASE("docker config: a missing helper and malformed auth give clear errors"
   write(dir.path() / "config.json", "{not json");
   CHECK_THROWS_AS(bob::oci::find_docker_credential("x.example", dir.path().string()), bob::Error);
 }
+
+TEST_CASE("Retry-After: delta-seconds and HTTP dates, capped; others use the computed backoff") {
+  using bob::oci::detail::parse_retry_after;
+  using Form = bob::oci::detail::RetryAfter::Form;
+  const std::time_t now = 1445412480;  // Wed, 21 Oct 2015 07:28:00 GMT
+  const long cap = 8000;
+  auto check = [&](const char* value, Form form, long delay_ms) {
+    CAPTURE(value);
+    auto r = parse_retry_after(value, now, cap);
+    CHECK(r.form == form);
+    CHECK(r.delay_ms == delay_ms);
+  };
+  check("", Form::absent, 0);
+  check("3", Form::seconds, 3000);
+  check(" 3 ", Form::seconds, 3000);
+  check("0", Form::seconds, 0);                                   // computed backoff
+  check("999999", Form::seconds, cap);                            // the cap
+  check("99999999999999999999999999999", Form::seconds, cap);     // no overflow
+  // The three HTTP-date formats of RFC 9110 §5.6.7, 5 s ahead of now.
+  check("Wed, 21 Oct 2015 07:28:05 GMT", Form::date, 5000);
+  check("Wednesday, 21-Oct-15 07:28:05 GMT", Form::date, 5000);
+  check("Wed Oct 21 07:28:05 2015", Form::date, 5000);
+  // The same upper bound as delta-seconds.
+  check("Wed, 21 Oct 2015 08:28:00 GMT", Form::date, cap);
+  check("Wed, 21 Oct 2099 07:28:00 GMT", Form::date, cap);
+  // Now or in the past: retry now-ish with the normal backoff.
+  check("Wed, 21 Oct 2015 07:28:00 GMT", Form::past_date, 0);
+  check("Tue, 20 Oct 2015 07:28:00 GMT", Form::past_date, 0);
+  // Neither form: the normal backoff.
+  check("soon", Form::unparsable, 0);
+  check("-5", Form::unparsable, 0);
+  check("1.5", Form::unparsable, 0);
+  check("Wed, 99 Oct 2015 07:28:00 GMT", Form::unparsable, 0);
+  // A small cap applies to both forms.
+  CHECK(parse_retry_after("2", now, 500).delay_ms == 500);
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:02 GMT", now, 500).delay_ms == 500);
+}

@@ -82,14 +82,35 @@ rules "[{\"match\": \"$blob\", \"fault\": \"status\", \"status\": 429, \"retry_a
 pull1 -o "$T/r.yaml" >/dev/null 2>"$T/err"
 check "429 with Retry-After: 1 then 200: exit 0" "$?" 0
 check "429 with Retry-After: two GETs" "$(count GET "/blobs/$layer1")" 2
-# A Retry-After of 11 days is capped at ClientOptions::retry_max_delay_ms (8 s); timeout only
-# guards against a hang, the assertion is the exit code.
-rules "[{\"match\": \"$blob\", \"fault\": \"status\", \"status\": 503, \"retry_after\": 999999, \"times\": 1}]"
-timeout 60 "$BOB" pull "$PX/demo/app@$img1" --key "$T/vendor.pub" -o "$T/r.yaml" >/dev/null 2>"$T/err"
-check "huge Retry-After is capped: exit 0 (not killed by timeout)" "$?" 0
-rules "[{\"match\": \"$blob\", \"fault\": \"status\", \"status\": 503, \"retry_after\": \"Wed, 21 Oct 2099 07:28:00 GMT\", \"times\": 1}]"
-timeout 60 "$BOB" pull "$PX/demo/app@$img1" --key "$T/vendor.pub" -o "$T/r.yaml" >/dev/null 2>"$T/err"
-check "Retry-After as a far HTTP date: computed backoff, exit 0" "$?" 0
+# retry_after NAME STATUS RETRY-AFTER-RULE LOG-REGEX: the blob answers STATUS once with the
+# Retry-After the rule part asks for ("retry_after": value, or "retry_after_in": seconds for an
+# HTTP date that far from the proxy's answer), then 200. bob -v exits 0 after exactly two GETs,
+# and its log says how it read the header (the wait it chose, or the computed backoff). timeout
+# only guards against a hang; nothing here measures time.
+retry_after() {
+  local name=$1 status=$2 header=$3 expect=$4
+  rules "[{\"match\": \"$blob\", \"fault\": \"status\", \"status\": $status, $header, \"times\": 1}]"
+  timeout 60 "$BOB" pull -v "$PX/demo/app@$img1" --key "$T/vendor.pub" -o "$T/r.yaml" >/dev/null 2>"$T/err"
+  check "$name: exit 0" "$?" 0
+  check "$name: two GETs" "$(count GET "/blobs/$layer1")" 2
+  check_match "$name: bob's log" "$(cat "$T/err")" \
+    "HTTP $status from $PX, retrying \\(attempt 2\\), $expect"
+}
+# Delta-seconds of 11 days and a date in 2099 are both capped at
+# ClientOptions::retry_max_delay_ms (8 s).
+retry_after "huge Retry-After in seconds is capped" 503 '"retry_after": 999999' \
+  "waiting 8000 ms as the Retry-After in seconds asks"
+retry_after "Retry-After as a far HTTP date is capped the same" 503 \
+  '"retry_after": "Wed, 21 Oct 2099 07:28:00 GMT"' "waiting 8000 ms as the Retry-After HTTP date asks"
+# An HTTP date (RFC 9110 §10.2.3) 3 s after the proxy's answer is 2-3 s ahead for bob.
+for status in 429 503; do
+  retry_after "$status with a Retry-After date 3 s ahead" $status '"retry_after_in": 3' \
+    "waiting [1-3][0-9]{3} ms as the Retry-After HTTP date asks"
+done
+retry_after "Retry-After date in the past" 503 '"retry_after_in": -3600' \
+  "computed backoff \\(Retry-After HTTP date in the past\\)"
+retry_after "unparsable Retry-After" 429 '"retry_after": "soon"' \
+  "computed backoff \\(unparsable Retry-After\\)"
 
 echo "--- connection reset and truncated bodies"
 rules "[{\"match\": \"$blob\", \"fault\": \"reset\", \"after\": 100, \"times\": 1}]"

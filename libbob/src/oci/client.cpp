@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <limits>
 
@@ -37,15 +38,6 @@ bool is_redirect(long status) {
 
 bool is_retryable_status(long status) {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
-}
-
-// Limitation: a Retry-After given as an HTTP date is ignored (the computed backoff is used).
-long retry_after_seconds(const HttpResponse& response) {
-  std::string value = response.headers.get("Retry-After");
-  if (value.empty() || !std::all_of(value.begin(), value.end(), ::isdigit) || value.size() > 6) {
-    return 0;  // absent, or an HTTP-date: use the computed backoff
-  }
-  return std::stol(value);
 }
 
 std::string algorithm_of(std::string_view digest) {
@@ -163,10 +155,17 @@ HttpResponse Client::Impl::send(RegistryCall call) {
     if (call.idempotent && is_retryable_status(response.status) &&
         attempt < options.max_attempts) {
       ++stats.retries;
+      auto retry_after = detail::parse_retry_after(response.headers.get("Retry-After"),
+                                                   std::time(nullptr), options.retry_max_delay_ms);
+      std::string wait = retry_after.delay_ms > 0
+                             ? "waiting " + std::to_string(retry_after.delay_ms) + " ms as the " +
+                                   detail::describe(retry_after.form) + " asks"
+                             : std::string("computed backoff (") +
+                                   detail::describe(retry_after.form) + ")";
       log::debug("HTTP " + std::to_string(response.status) + " from " + call.endpoint +
-                 ", retrying (attempt " + std::to_string(attempt + 1) + ")");
+                 ", retrying (attempt " + std::to_string(attempt + 1) + "), " + wait);
       if (call.on_retry) call.on_retry();
-      detail::backoff_sleep(options, attempt, retry_after_seconds(response));
+      detail::backoff_sleep(options, attempt, retry_after.delay_ms);
       continue;
     }
     return response;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -505,12 +506,56 @@ std::string next_link(const HttpResponse& response) {
 
 // ---- Backoff and locks -----------------------------------------------------------------------
 
-void backoff_sleep(const ClientOptions& options, int attempt, long retry_after_seconds) {
+RetryAfter parse_retry_after(std::string_view value, std::time_t now, long cap_ms) {
+  RetryAfter result;
+  std::string text = trim(value);
+  if (text.empty()) return result;
+  const long cap = std::max(1L, cap_ms);
+  // Delay in seconds -> ms, saturating at the cap (no overflow for any number of digits).
+  auto capped_ms = [cap](long double seconds) {
+    return seconds * 1000 >= static_cast<long double>(cap) ? cap : static_cast<long>(seconds * 1000);
+  };
+  if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    result.form = RetryAfter::Form::seconds;
+    long double seconds = 0;
+    for (char c : text) {
+      seconds = seconds * 10 + (c - '0');
+      if (seconds > 1e12L) break;  // far beyond any cap
+    }
+    result.delay_ms = capped_ms(seconds);
+    return result;
+  }
+  std::time_t date = curl_getdate(text.c_str(), nullptr);
+  if (date == -1) {
+    result.form = RetryAfter::Form::unparsable;
+    return result;
+  }
+  if (date <= now) {
+    result.form = RetryAfter::Form::past_date;  // retry now-ish: the computed backoff
+    return result;
+  }
+  result.form = RetryAfter::Form::date;
+  result.delay_ms = capped_ms(static_cast<long double>(date) - static_cast<long double>(now));
+  return result;
+}
+
+const char* describe(RetryAfter::Form form) {
+  switch (form) {
+    case RetryAfter::Form::absent: return "no Retry-After";
+    case RetryAfter::Form::seconds: return "Retry-After in seconds";
+    case RetryAfter::Form::date: return "Retry-After HTTP date";
+    case RetryAfter::Form::past_date: return "Retry-After HTTP date in the past";
+    case RetryAfter::Form::unparsable: return "unparsable Retry-After";
+  }
+  return "Retry-After";
+}
+
+void backoff_sleep(const ClientOptions& options, int attempt, long fixed_delay_ms) {
   thread_local std::mt19937_64 random{std::random_device{}()};
   long cap = std::max(1L, options.retry_max_delay_ms);
   long delay;
-  if (retry_after_seconds > 0) {
-    delay = std::min(cap, retry_after_seconds * 1000);
+  if (fixed_delay_ms > 0) {
+    delay = std::min(cap, fixed_delay_ms);
   } else {
     long exp = options.retry_base_delay_ms << std::min(attempt - 1, 16);
     long ceiling = std::min(cap, std::max(1L, exp));

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
@@ -165,9 +166,22 @@ class IndexLock {
   int fd_ = -1;
 };
 
-// Sleeps a jittered exponential delay for attempt (1-based), capped; retry_after_seconds > 0
-// replaces the computed delay (still capped).
-void backoff_sleep(const ClientOptions& options, int attempt, long retry_after_seconds = 0);
+// A Retry-After header (RFC 9110 §10.2.3): delta-seconds or an HTTP date.
+struct RetryAfter {
+  enum class Form { absent, seconds, date, past_date, unparsable };
+  Form form = Form::absent;
+  // The wait it asks for in ms, at most cap_ms; 0 means "use the computed backoff" (absent,
+  // "0", a date not in the future, or a value that is neither form).
+  long delay_ms = 0;
+};
+// `now` is the current time (a parameter so tests can fix it). Dates are parsed by libcurl's
+// curl_getdate (the three HTTP-date formats of RFC 9110 §5.6.7).
+RetryAfter parse_retry_after(std::string_view value, std::time_t now, long cap_ms);
+const char* describe(RetryAfter::Form form);
+
+// Sleeps a jittered exponential delay for attempt (1-based), capped; fixed_delay_ms > 0 (a
+// Retry-After, see parse_retry_after) replaces the computed delay (still capped).
+void backoff_sleep(const ClientOptions& options, int attempt, long fixed_delay_ms = 0);
 
 }  // namespace bob::oci::detail
 
