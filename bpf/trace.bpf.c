@@ -55,7 +55,7 @@ char LICENSE[] SEC("license") = "GPL";
  * inconclusive. */
 __u64 lost_ringbuf = 0;      /* ring buffer full */
 __u64 lost_tracked = 0;      /* tracked map full: a child could not be followed */
-__u64 lost_pending = 0;      /* per-thread scratch map full: an exec/open lost its arguments */
+__u64 lost_pending = 0;      /* per-thread scratch map full: an exec lost its arguments */
 __u64 failed_execs = 0;
 __u8 syscalls_seen[BOB_SYSCALL_SLOTS] = {};
 __u8 caps_seen[BOB_CAP_SLOTS] = {};
@@ -84,21 +84,6 @@ struct {
  * the execve itself counts until the first exec: recordings do not vary with scheduling. */
 #define BOB_TRACK_ACTIVE 0
 #define BOB_TRACK_AWAITING_EXEC 1
-
-struct open_args {
-  __u64 fname;   /* user pointer */
-  __u32 flags;
-  __s32 dirfd;
-  __u32 syscall;
-  __u32 reserved;
-};
-
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
-  __type(key, __u32);    /* tid */
-  __type(value, struct open_args);
-} pending_opens SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -180,6 +165,71 @@ static __always_inline void *reserve(__u64 size)
   return record;
 }
 
+/* One walk in progress: where it is, and where the path built so far starts in the scratch
+ * buffer. Lives on walk_path()'s stack; walk_step() advances it one dentry at a time. */
+struct walk_state {
+  struct dentry *dentry;
+  struct vfsmount *vfsmnt;
+  struct mount *mnt;
+  int offset;
+  int status; /* WALK_GOING, WALK_DONE, WALK_DETACHED or WALK_FAILED */
+};
+
+#define WALK_GOING 0
+#define WALK_DONE 1
+#define WALK_DETACHED 2 /* done, at the root of a detached mount */
+#define WALK_FAILED 3
+
+/* One step of the walk: prepends the current dentry's name, or crosses a mount point, or ends
+ * the walk. Called through bpf_loop(), so the verifier checks this body once instead of once per
+ * iteration of an unrolled or bounded loop: that cut the verification of the two programs that
+ * walk paths from ~74,000 instructions (~65 ms each) to a few hundred, the largest share of the
+ * fixed cost of every `bob record` and `bob verify-install` (docs/tracing.md, Benchmark). */
+static long walk_step(__u32 index, void *context)
+{
+  struct walk_state *state = context;
+  __u32 zero = 0;
+  struct walk_scratch *scratch = bpf_map_lookup_elem(&walk_scratch_map, &zero);
+  if (!scratch) {
+    state->status = WALK_FAILED;
+    return 1;
+  }
+  struct dentry *dentry = state->dentry;
+  struct vfsmount *vfsmnt = state->vfsmnt;
+  struct mount *mnt = state->mnt;
+  struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+  struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+  if (dentry == mnt_root || dentry == parent) {
+    struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+    if (dentry != mnt_root || mnt == mnt_parent || !mnt_parent) {
+      /* The namespace root, or a disconnected dentry. A mount root with no parent that is not
+       * the namespace root is a detached mount (an fsmount or open_tree clone, or a lazily
+       * unmounted one). */
+      struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+      int detached = dentry == mnt_root && mnt != BPF_CORE_READ(task, nsproxy, mnt_ns, root);
+      state->status = detached ? WALK_DETACHED : WALK_DONE;
+      return 1;
+    }
+    state->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+    state->mnt = mnt_parent;
+    state->vfsmnt = &mnt_parent->mnt;
+    return 0;
+  }
+  __u32 len = BPF_CORE_READ(dentry, d_name.len);
+  const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+  int offset = state->offset - (int)len - 1;
+  if (len > 255 || offset < WALK_END - (BOB_PATH_MAX - 1)) {
+    state->status = WALK_FAILED;
+    return 1;
+  }
+  offset &= WALK_END - 1;
+  bpf_probe_read_kernel(&scratch->buf[offset + 1], len & 255, name);
+  scratch->buf[offset] = '/';
+  state->offset = offset;
+  state->dentry = parent;
+  return 0;
+}
+
 /* Limitation: a walk that ends at another mount namespace's root, or on a detached mount of any
  * file system but procfs, gives a path relative to that root.
  *
@@ -194,48 +244,25 @@ __noinline int walk_path(__u64 dentry_addr, __u64 vfsmount_addr)
   if (!scratch || !dentry_addr || !vfsmount_addr)
     return -1;
 
-  struct dentry *dentry = (struct dentry *)dentry_addr;
-  struct vfsmount *vfsmnt = (struct vfsmount *)vfsmount_addr;
-  struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-  int offset = WALK_END;
-  int finished = 0;
-  int detached = 0;
-
-  for (int i = 0; i < BOB_PATH_COMPONENTS * 2; i++) {
-    struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-    struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-    if (dentry == mnt_root || dentry == parent) {
-      struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-      if (dentry != mnt_root || mnt == mnt_parent || !mnt_parent) {
-        finished = 1; /* the namespace root, or a disconnected dentry */
-        /* A mount root with no parent that is not the namespace root: a detached mount
-         * (fsmount/open_tree clone, or a lazily unmounted one). */
-        struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-        detached = dentry == mnt_root && mnt != BPF_CORE_READ(task, nsproxy, mnt_ns, root);
-        break;
-      }
-      dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-      mnt = mnt_parent;
-      vfsmnt = &mnt->mnt;
-      continue;
-    }
-    __u32 len = BPF_CORE_READ(dentry, d_name.len);
-    const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
-    if (len > 255)
-      return -1;
-    offset -= (int)len + 1;
-    if (offset < WALK_END - (BOB_PATH_MAX - 1))
-      return -1;
-    offset &= WALK_END - 1;
-    bpf_probe_read_kernel(&scratch->buf[offset + 1], len & 255, name);
-    scratch->buf[offset] = '/';
-    dentry = parent;
-  }
-  if (!finished)
+  struct walk_state state = {
+      .dentry = (struct dentry *)dentry_addr,
+      .vfsmnt = (struct vfsmount *)vfsmount_addr,
+      .mnt = container_of((struct vfsmount *)vfsmount_addr, struct mount, mnt),
+      .offset = WALK_END,
+      .status = WALK_GOING,
+  };
+  /* Each component takes a step, and so does each mount point crossed. */
+  bpf_loop(BOB_PATH_COMPONENTS * 2, walk_step, &state, 0);
+  if (state.status != WALK_DONE && state.status != WALK_DETACHED)
+    return -1; /* too long, too deep, or the scratch buffer was missing */
+  int offset = state.offset;
+  if (offset > WALK_END || offset < WALK_END - (BOB_PATH_MAX - 1))
     return -1;
   /* T5: runc >= 1.2 opens procfs through a detached fsmount; node-agent gives such paths their
    * /proc prefix (node-agent #893), so that /1/uid_map reads as /proc/1/uid_map. */
-  if (detached && BPF_CORE_READ(vfsmnt, mnt_sb, s_magic) == PROC_SUPER_MAGIC) {
+  struct vfsmount *last_mount = state.vfsmnt; /* a plain pointer: CO-RE reads go through it */
+  if (state.status == WALK_DETACHED &&
+      BPF_CORE_READ(last_mount, mnt_sb, s_magic) == PROC_SUPER_MAGIC) {
     offset -= 5;
     if (offset < WALK_END - (BOB_PATH_MAX - 1))
       return -1;
@@ -489,22 +516,43 @@ static __always_inline void exec_exit(long ret)
 
 /* ---- opens ----------------------------------------------------------------------------- */
 
-static __always_inline void open_enter(__u64 fname, __u32 flags, __s32 dirfd, __u32 syscall)
-{
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct open_args args = {.fname = fname, .flags = flags, .dirfd = dirfd, .syscall = syscall};
-  if (bpf_map_update_elem(&pending_opens, &tid, &args, BPF_ANY) != 0)
-    __sync_fetch_and_add(&lost_pending, 1);
-}
+struct open_args {
+  __u64 fname;   /* user pointer */
+  __u32 flags;
+  __s32 dirfd;
+  __u32 syscall;
+};
 
-static __always_inline void open_exit(long ret)
+/* An open of a tracked process, at its exit. The arguments are read from the registers the
+ * syscall was made with: the kernel leaves them in pt_regs until the return to user space, so no
+ * per-thread map has to carry them from entry to exit (a map update, lookup and delete per open
+ * were a large share of what tracing `find /usr` cost; docs/tracing.md, Benchmark). */
+static __always_inline void open_exit(struct pt_regs *regs, long id, long ret)
 {
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct open_args *args = bpf_map_lookup_elem(&pending_opens, &tid);
-  if (!args)
+  if (!current_is_active())
     return;
-  struct open_args saved = *args;
-  bpf_map_delete_elem(&pending_opens, &tid);
+  struct open_args saved = {};
+  switch (id) {
+  case NR_open:
+    saved = (struct open_args){.fname = regs->di, .flags = regs->si, .dirfd = -100,
+                               .syscall = BOB_OPEN};
+    break;
+  case NR_creat:
+    saved = (struct open_args){.fname = regs->di, .flags = 01 | 0100 | 01000, .dirfd = -100,
+                               .syscall = BOB_CREAT};
+    break;
+  case NR_openat:
+    saved = (struct open_args){.fname = regs->si, .flags = regs->dx, .dirfd = regs->di,
+                               .syscall = BOB_OPENAT};
+    break;
+  default: { /* openat2: the flags are the first member of its struct open_how */
+    __u64 flags = 0;
+    bpf_probe_read_user(&flags, sizeof(flags), (void *)regs->dx);
+    saved = (struct open_args){.fname = regs->si, .flags = (__u32)flags, .dirfd = regs->di,
+                               .syscall = BOB_OPENAT2};
+    break;
+  }
+  }
 
   /* Built in per-CPU scratch and sent with bpf_ringbuf_output() at its used length (see
    * struct bob_open_event): a fixed-size reserve would take 1.1 KB of ring per open. */
@@ -693,21 +741,6 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
     syscalls_seen[id & (BOB_SYSCALL_SLOTS - 1)] = 1;
 
   switch (id) {
-  case NR_open:
-    open_enter(regs->di, regs->si, -100, BOB_OPEN);
-    break;
-  case NR_creat:
-    open_enter(regs->di, 01 | 0100 | 01000, -100, BOB_CREAT);
-    break;
-  case NR_openat:
-    open_enter(regs->si, regs->dx, regs->di, BOB_OPENAT);
-    break;
-  case NR_openat2: {
-    __u64 flags = 0;
-    bpf_probe_read_user(&flags, sizeof(flags), (void *)regs->dx);
-    open_enter(regs->si, (__u32)flags, regs->di, BOB_OPENAT2);
-    break;
-  }
   case NR_execve:
     capture_exec_args(regs->di, regs->si);
     break;
@@ -739,7 +772,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 
 /* Only opens, execs and accepts need their result. The syscall number is checked first, so the
  * other syscalls (of tracked and untracked processes alike) cost one load and no map lookup;
- * pending_opens and pending_execs hold entries of tracked threads only. */
+ * pending_execs holds entries of tracked threads only. */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -749,7 +782,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
   case NR_openat:
   case NR_openat2:
   case NR_creat:
-    open_exit(ret);
+    open_exit(regs, id, ret);
     break;
   case NR_execve:
   case NR_execveat:
