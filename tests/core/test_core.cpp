@@ -23,6 +23,29 @@ TEST_CASE("write_file_atomic replaces the whole file and leaves no temporary beh
   CHECK(entries == 1);
 }
 
+TEST_CASE("write_file_atomic in pieces: the whole content, or on failure the old file untouched") {
+  bob::fs::TempDir dir("bob-test");
+  auto path = (dir.path() / "out.txt").string();
+  bob::fs::write_file_atomic(path, [](const bob::fs::PieceWriter& write) {
+    write("first ");
+    write("");
+    write(std::string(100000, 'x'));
+  });
+  CHECK(bob::fs::read_file(path) == "first " + std::string(100000, 'x'));
+  auto failing = [](const bob::fs::PieceWriter& write) {
+    write("half of a new ");
+    throw bob::Error(bob::Exit::usage, "the producer failed");
+  };
+  CHECK_THROWS_WITH(bob::fs::write_file_atomic(path, failing), "the producer failed");
+  CHECK(bob::fs::read_file(path) == "first " + std::string(100000, 'x'));
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++entries;
+  }
+  CHECK(entries == 1);  // the temporary file is gone
+}
+
 TEST_CASE("write_file_atomic into a missing directory fails with a usage error and writes nothing") {
   bob::fs::TempDir dir("bob-test");
   auto path = (dir.path() / "missing" / "out.txt").string();

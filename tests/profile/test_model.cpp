@@ -99,6 +99,17 @@ TEST_CASE("every corpus ApplicationProfile and ContainerProfile round-trips loss
     CHECK(to_string(second, Format::yaml) == yaml);  // canonical form is a fixed point
     CHECK(to_json(second.front()) == to_json(first.front()));
     std::string json = to_string(first, Format::json);
+    // Written in pieces (bob record), the text is the same, byte for byte.
+    for (Format format : {Format::yaml, Format::json}) {
+      std::string pieces;
+      std::size_t calls = 0;
+      write(first.front(), format, [&](std::string_view piece) {
+        pieces.append(piece);
+        ++calls;
+      });
+      CHECK(pieces == (format == Format::yaml ? yaml : json));
+      CHECK(calls >= 1);
+    }
     auto third = load_string(json, file + " (as JSON)");
     CHECK(to_json(third.front()) == to_json(first.front()));
     // Nothing lost against the raw document, as Kubescape would read it.
@@ -362,5 +373,34 @@ TEST_CASE("the JSON Schemas list exactly bob's capability, syscall and flag tabl
     CHECK(flags_in_schema == flags);
     CHECK(std::size(detail::kCapabilities) == 41);
     CHECK(detail::syscalls_amd64().size() == 382);
+  }
+}
+
+TEST_CASE("a large profile written in pieces is the same text as to_string, in several pieces") {
+  Profile p;
+  p.kind = Kind::application_profile;
+  p.metadata["name"] = "large";
+  Container c;
+  c.name = "large";
+  for (int i = 0; i < 5000; ++i) {
+    OpenCall open;
+    open.path = "/usr/share/doc/package-" + std::to_string(i) + "/changelog.Debian.gz";
+    open.flags = {"O_RDONLY", "O_CLOEXEC"};
+    c.opens.push_back(open);
+  }
+  p.containers.push_back(c);
+  for (Format format : {Format::yaml, Format::json}) {
+    CAPTURE(static_cast<int>(format));
+    std::string whole = to_string(p, format);
+    REQUIRE(whole.size() > 4 * (64u << 10));
+    std::string pieces;
+    std::size_t calls = 0;
+    write(p, format, [&](std::string_view piece) {
+      CHECK(piece.size() > 0);
+      pieces.append(piece);
+      ++calls;
+    });
+    CHECK(pieces == whole);
+    CHECK(calls >= 4);
   }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,15 @@ std::string read_file(const std::string& path, std::size_t max_bytes = 256u << 2
 // or other bits) never widens; an existing device or FIFO is written to directly (not
 // atomically); a directory is refused.
 void write_file_atomic(const std::string& path, std::string_view bytes, unsigned mode = 0644);
+
+// The same for content produced in pieces: `produce` is called once and hands each piece to the
+// writer it is given. A regular file never holds a partial result (an exception from `produce`
+// removes the temporary file); for standard output, a device or a FIFO the pieces are collected
+// first, so that a failure writes nothing there either.
+using PieceWriter = std::function<void(std::string_view)>;
+void write_file_atomic(const std::string& path,
+                       const std::function<void(const PieceWriter& write)>& produce,
+                       unsigned mode = 0644);
 
 // A private temporary directory removed with everything in it when the object dies.
 class TempDir {

@@ -8,9 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bob::profile {
@@ -109,6 +111,11 @@ enum class Format { yaml, json };
 // Canonical, deterministic serialisation (see docs/profile-model.md for the rules).
 std::string to_string(const Profile& profile, Format format);
 std::string to_string(const std::vector<Profile>& profiles, Format format);
+// Receives serialised text in pieces, in order.
+using TextSink = std::function<void(std::string_view)>;
+// The same text as to_string, handed to `sink` in pieces of about 64 KiB: a recorded profile can
+// be megabytes, and bob record writes it without ever holding it whole.
+void write(const Profile& profile, Format format, const TextSink& sink);
 Json to_json(const Profile& profile);
 Profile from_json(const Json& object, const std::string& source_name);
 
@@ -117,7 +124,8 @@ Profile from_json(const Json& object, const std::string& source_name);
 void strip_volatile(Profile& profile);
 
 // Sorts and de-duplicates the set-like lists (architectures, capabilities, syscalls,
-// processAllowed) in place, as Kubescape storage does; to_json applies it to a copy.
+// processAllowed) in place, as Kubescape storage does; to_json writes those lists in that
+// order without changing (or copying) the profile.
 void canonicalize(Profile& profile);
 
 // "containers", "initContainers" or "ephemeralContainers": the spec key of a container group.

@@ -101,8 +101,24 @@ void write_to_special(const std::string& path, std::string_view bytes) {
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view bytes, unsigned mode) {
+  write_file_atomic(path, [&](const PieceWriter& write) { write(bytes); }, mode);
+}
+
+namespace {
+
+std::string collect(const std::function<void(const PieceWriter& write)>& produce) {
+  std::string bytes;
+  produce([&](std::string_view piece) { bytes.append(piece); });
+  return bytes;
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path,
+                       const std::function<void(const PieceWriter& write)>& produce,
+                       unsigned mode) {
   if (path == "-") {
-    write_all(STDOUT_FILENO, bytes, "<stdout>");
+    write_all(STDOUT_FILENO, collect(produce), "<stdout>");
     return;
   }
   // A symbolic link at the destination is written through: its target is replaced atomically
@@ -129,7 +145,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes, unsigned
   const bool exists = ::stat(target.c_str(), &info) == 0;
   if (exists && S_ISDIR(info.st_mode)) fail(Exit::usage, path + ": is a directory, not a file");
   if (exists && (S_ISCHR(info.st_mode) || S_ISFIFO(info.st_mode))) {
-    write_to_special(target.string(), bytes);
+    write_to_special(target.string(), collect(produce));
     return;
   }
   if (exists && !S_ISREG(info.st_mode)) {
@@ -155,7 +171,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes, unsigned
         fail(Exit::usage, path + ": cannot keep its owner: " + errno_text());
       }
     }
-    write_all(fd, bytes, path);
+    produce([&](std::string_view piece) { write_all(fd, piece, path); });
     if (::fsync(fd) != 0) fail(Exit::usage, path + ": cannot flush: " + errno_text());
     if (::close(fd) != 0) {
       fd = -1;

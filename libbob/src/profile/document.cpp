@@ -462,7 +462,8 @@ bool resolves_to_non_string(const std::string& s) {
 
 bool needs_quotes(const std::string& s) {
   if (s.empty()) return true;
-  if (resolves_to_non_string(s)) return true;
+  // An absolute path (most strings of a profile) is never a YAML word, number or timestamp.
+  if (s.front() != '/' && resolves_to_non_string(s)) return true;
   char first = s.front();
   if (std::string_view("?:,[]{}#&*!|>'\"%@` \t").find(first) != std::string_view::npos) return true;
   if (first == '-' && (s.size() == 1 || s[1] == ' ')) return true;
@@ -537,68 +538,129 @@ std::string scalar_text(const Json& v) {
 
 bool is_block(const Json& v) { return (v.is_object() || v.is_array()) && !v.empty(); }
 
-void emit_value(const Json& v, int indent, std::string& out);
+// Where emitted YAML goes: a buffer that is handed to `sink` in pieces of about 64 KiB when a
+// sink is given, so that a large profile is never held whole as text.
+class YamlOut {
+ public:
+  explicit YamlOut(const TextSink* sink) : sink_(sink) {}
+  YamlOut& operator+=(std::string_view text) {
+    text_.append(text);
+    return *this;
+  }
+  YamlOut& operator+=(char c) {
+    text_.push_back(c);
+    return *this;
+  }
+  void append(std::size_t count, char c) { text_.append(count, c); }
+  // Called between entries: passes the buffer on once it is large enough.
+  void entry_done() {
+    if (sink_ && text_.size() >= kChunkBytes) flush();
+  }
+  void flush() {
+    if (sink_ && !text_.empty()) (*sink_)(text_);
+    if (sink_) text_.clear();
+  }
+  std::string take() { return std::move(text_); }
+
+ private:
+  static constexpr std::size_t kChunkBytes = 64u << 10;
+  const TextSink* sink_;
+  std::string text_;
+};
+
+void emit_value(const Json& v, int indent, YamlOut& out);
 
 // YAML limits an implicit key (`key: value`) to 1024 characters; a longer one needs the explicit
 // form. Bytes are counted, which is never fewer than characters, and the margin keeps room for
 // the quotes.
 constexpr std::size_t kMaxImplicitKeyBytes = 1000;
 
-// `? key` then `: value`; a block value goes below, indented, so a sequence is valid there too.
-void emit_explicit_entry(const std::string& key_text, const Json& value, int indent,
-                         std::string& out) {
-  std::string pad(indent, ' ');
-  out += pad + "? " + key_text + "\n" + pad + ":";
-  if (!is_block(value)) {
-    out += " " + scalar_text(value) + "\n";
+void append_scalar(const Json& v, YamlOut& out) {
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (needs_quotes(s)) out += double_quoted(s); else out += s;
     return;
   }
-  out += "\n";
+  out += scalar_text(v);
+}
+
+// `? key` then `: value`; a block value goes below, indented, so a sequence is valid there too.
+// `lead` is what starts the first line: the indentation, or nothing when a "- " precedes it.
+void emit_explicit_entry(const std::string& key_text, const Json& value, int indent,
+                         std::string_view lead, YamlOut& out) {
+  out += lead;
+  out += "? ";
+  out += key_text;
+  out += '\n';
+  out.append(static_cast<std::size_t>(indent), ' ');
+  out += ':';
+  if (!is_block(value)) {
+    out += ' ';
+    append_scalar(value, out);
+    out += '\n';
+    return;
+  }
+  out += '\n';
   emit_value(value, indent + 2, out);
 }
 
-void emit_object(const Json& v, int indent, std::string& out) {
-  std::string pad(indent, ' ');
+// The entries of an object at `indent`. With `inline_first`, the first line gets no indentation:
+// it follows the "- " of a sequence item.
+void emit_object(const Json& v, int indent, YamlOut& out, bool inline_first = false) {
+  const std::string pad(static_cast<std::size_t>(indent), ' ');
+  bool first = true;
   for (const auto& [key, value] : v.items()) {
-    std::string key_text = scalar_text(Json(key));
+    std::string_view lead = first && inline_first ? std::string_view() : std::string_view(pad);
+    first = false;
+    std::string key_text = needs_quotes(key) ? double_quoted(key) : key;
     if (key_text.size() > kMaxImplicitKeyBytes) {
-      emit_explicit_entry(key_text, value, indent, out);
+      emit_explicit_entry(key_text, value, indent, lead, out);
       continue;
     }
-    out += pad + key_text + ":";
+    out += lead;
+    out += key_text;
+    out += ':';
     if (!is_block(value)) {
-      out += " " + scalar_text(value) + "\n";
+      out += ' ';
+      append_scalar(value, out);
+      out += '\n';
     } else if (value.is_object()) {
-      out += "\n";
+      out += '\n';
       emit_object(value, indent + 2, out);
     } else {
-      out += "\n";
+      out += '\n';
       emit_value(value, indent, out);  // sequences sit at their key's indentation, as kubectl does
     }
+    out.entry_done();
   }
 }
 
-void emit_value(const Json& v, int indent, std::string& out) {
-  std::string pad(indent, ' ');
+void emit_value(const Json& v, int indent, YamlOut& out) {
+  const std::string pad(static_cast<std::size_t>(indent), ' ');
   if (v.is_object()) {
     emit_object(v, indent, out);
     return;
   }
   if (!v.is_array()) {
-    out += pad + scalar_text(v) + "\n";
+    out += pad;
+    append_scalar(v, out);
+    out += '\n';
     return;
   }
   for (const auto& item : v) {
+    out += pad;
     if (!is_block(item)) {
-      out += pad + "- " + scalar_text(item) + "\n";
+      out += "- ";
+      append_scalar(item, out);
+      out += '\n';
     } else if (item.is_object()) {
-      std::string nested;
-      emit_object(item, indent + 2, nested);
-      out += pad + "- " + nested.substr(static_cast<std::size_t>(indent) + 2);
+      out += "- ";
+      emit_object(item, indent + 2, out, true);
     } else {
-      out += pad + "-\n";
+      out += "-\n";
       emit_value(item, indent + 2, out);
     }
+    out.entry_done();
   }
 }
 
@@ -641,30 +703,47 @@ std::vector<Document> parse_documents(const std::string& text, const std::string
   return parse_yaml(text, source_name);
 }
 
-std::string emit_yaml(const Json& value) {
-  std::string out;
+void emit_yaml(const Json& value, const TextSink& sink) {
+  YamlOut out(&sink);
   if (is_block(value)) {
     emit_value(value, 0, out);
   } else {
-    out = scalar_text(value) + "\n";
+    append_scalar(value, out);
+    out += '\n';
   }
-  return out;
+  out.flush();
 }
 
-Json sorted_keys(const Json& value) {
-  if (value.is_array()) {
-    Json out = Json::array();
-    for (const auto& item : value) out.push_back(sorted_keys(item));
-    return out;
+std::string emit_yaml(const Json& value) {
+  YamlOut out(nullptr);
+  if (is_block(value)) {
+    emit_value(value, 0, out);
+  } else {
+    append_scalar(value, out);
+    out += '\n';
   }
-  if (!value.is_object()) return value;
-  std::vector<const Json::object_t::value_type*> members_in;
-  for (const auto& member : value.get_ref<const Json::object_t&>()) members_in.push_back(&member);
+  return out.take();
+}
+
+Json sorted_keys(const Json& value) { return sorted_keys(Json(value)); }
+
+// Moves the values into their new places instead of copying them: a recorded profile's tree is
+// megabytes, and a deep copy of it was a large share of bob record's peak memory.
+Json sorted_keys(Json&& value) {
+  if (value.is_array()) {
+    for (auto& item : value.get_ref<Json::array_t&>()) item = sorted_keys(std::move(item));
+    return std::move(value);
+  }
+  if (!value.is_object()) return std::move(value);
+  std::vector<Json::object_t::value_type*> members_in;
+  for (auto& member : value.get_ref<Json::object_t&>()) members_in.push_back(&member);
   std::sort(members_in.begin(), members_in.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
   Json out = Json::object();
   auto& members = out.get_ref<Json::object_t&>();
-  for (const auto* member : members_in) members.emplace_back(member->first, sorted_keys(member->second));
+  members.reserve(members_in.size());
+  for (auto* member : members_in)
+    members.emplace_back(member->first, sorted_keys(std::move(member->second)));
   return out;
 }
 

@@ -43,9 +43,12 @@ std::vector<Document> parse_documents(const std::string& text, const std::string
 // holds them; strings are quoted whenever a YAML 1.1 or 1.2 reader could take them for anything
 // other than that string. UTF-8 is written as is (⋯ stays readable).
 std::string emit_yaml(const Json& value);
+// The same, handed to `sink` in pieces (a large profile is never held whole as text).
+void emit_yaml(const Json& value, const TextSink& sink);
 
 // Returns a copy with the keys of every object sorted by byte order.
 Json sorted_keys(const Json& value);
+Json sorted_keys(Json&& value);
 
 std::string located(const std::string& source, Position position);
 

@@ -1,7 +1,10 @@
 // Reading, writing and normalising profiles. The canonical form is described in
 // docs/profile-model.md; every rule there is implemented in `to_json` below.
 #include <algorithm>
+#include <iomanip>
+#include <ostream>
 #include <set>
+#include <streambuf>
 
 #include "bob/error.h"
 #include "bob/fsutil.h"
@@ -297,8 +300,26 @@ void sort_unique(std::vector<std::string>& values) {
 
 Json string_list(const std::vector<std::string>& values) {
   Json out = Json::array();
+  out.get_ref<Json::array_t&>().reserve(values.size());
   for (const auto& v : values) out.push_back(v);
   return out;
+}
+
+// Makes room for `more` keys in a JSON object before they are added. nlohmann's ordered_map is a
+// vector of pair<const std::string, Json>, which cannot be moved: when it grows, every member is
+// deep-copied, so adding keys one by one to an object that already holds a profile's 17,000
+// opens copied them all, twice over.
+void reserve_members(Json& object, std::size_t more) {
+  if (object.is_null()) object = Json::object();
+  if (!object.is_object()) return;
+  auto& members = object.get_ref<Json::object_t&>();
+  members.reserve(members.size() + more);
+}
+
+// The canonical (sorted, de-duplicated) form of a list, without touching the model.
+Json canonical_list(std::vector<std::string> values) {
+  sort_unique(values);
+  return string_list(values);
 }
 
 Json neighbor_json(const NetworkNeighbor& n) {
@@ -320,49 +341,57 @@ Json neighbor_json(const NetworkNeighbor& n) {
 }
 
 // The container fields shared by an ApplicationProfile container and a ContainerProfile spec.
+// Lists that canonicalize() sorts are sorted here on a copy, so that writing a profile never
+// copies the whole model (a recorded profile can hold tens of thousands of opens).
 void write_container_fields(const Container& c, Json& out) {
-  out["capabilities"] = string_list(c.capabilities);
+  reserve_members(out, 12);
+  out["capabilities"] = canonical_list(c.capabilities);
   Json execs = Json::array();
+  execs.get_ref<Json::array_t&>().reserve(c.execs.size());
   for (const auto& e : c.execs) {
     Json exec = e.extra;
+    reserve_members(exec, 4);
     exec["path"] = e.path;
     if (!e.args.empty()) exec["args"] = string_list(e.args);
     if (!e.envs.empty()) exec["envs"] = string_list(e.envs);
     if (e.args_required) exec["argsRequired"] = *e.args_required;
-    execs.push_back(exec);
+    execs.push_back(std::move(exec));
   }
-  out["execs"] = execs;
+  out["execs"] = std::move(execs);
   Json opens = Json::array();
+  opens.get_ref<Json::array_t&>().reserve(c.opens.size());
   for (const auto& o : c.opens) {
     Json open = o.extra;
+    reserve_members(open, 2);
     open["path"] = o.path;
     open["flags"] = string_list(o.flags);
-    opens.push_back(open);
+    opens.push_back(std::move(open));
   }
-  out["opens"] = opens;
-  out["syscalls"] = string_list(c.syscalls);
+  out["opens"] = std::move(opens);
+  out["syscalls"] = canonical_list(c.syscalls);
   Json endpoints = Json::array();
   for (const auto& e : c.endpoints) {
     Json endpoint = e.extra;
+    reserve_members(endpoint, 5);
     if (!e.endpoint.empty()) endpoint["endpoint"] = e.endpoint;
     if (!e.methods.empty()) endpoint["methods"] = string_list(e.methods);
     endpoint["internal"] = e.internal;
     if (!e.direction.empty()) endpoint["direction"] = e.direction;
     if (e.headers.is_object() && !e.headers.empty()) endpoint["headers"] = e.headers;
-    endpoints.push_back(endpoint);
+    endpoints.push_back(std::move(endpoint));
   }
-  out["endpoints"] = endpoints;
+  out["endpoints"] = std::move(endpoints);
   out["imageID"] = c.image_id;
   out["imageTag"] = c.image_tag;
   Json policies = Json::object();
   for (const auto& [rule, policy] : c.rule_policies) {
     Json p = policy.extra;
     if (!p.is_object()) p = Json::object();
-    if (!policy.process_allowed.empty()) p["processAllowed"] = string_list(policy.process_allowed);
+    if (!policy.process_allowed.empty()) p["processAllowed"] = canonical_list(policy.process_allowed);
     if (policy.container_allowed) p["containerAllowed"] = true;
-    policies[rule] = p;
+    policies[rule] = std::move(p);
   }
-  out["rulePolicies"] = policies;
+  out["rulePolicies"] = std::move(policies);
   if (!out.contains("identifiedCallStacks") || out["identifiedCallStacks"].is_null()) {
     out["identifiedCallStacks"] = Json::array();
   }
@@ -419,41 +448,42 @@ void canonicalize(Profile& profile) {
   }
 }
 
-Json to_json(const Profile& original) {
-  Profile profile = original;
-  canonicalize(profile);
+Json to_json(const Profile& profile) {
   Json out = profile.extra;
+  reserve_members(out, 4);
   out["apiVersion"] = profile.api_version;
   out["kind"] = profile.kind == Kind::container_profile ? "ContainerProfile" : "ApplicationProfile";
   out["metadata"] = profile.metadata.is_object() ? profile.metadata : Json::object();
   Json spec = profile.spec_extra.is_object() ? profile.spec_extra : Json::object();
-  spec["architectures"] = string_list(profile.architectures);
+  reserve_members(spec, 16);
+  spec["architectures"] = canonical_list(profile.architectures);
   if (profile.kind == Kind::container_profile) {
-    Container single;
-    if (!profile.containers.empty()) single = profile.containers.front();
+    static const Container kEmpty;
+    const Container& single = profile.containers.empty() ? kEmpty : profile.containers.front();
     for (const auto& [key, value] : single.extra.items()) spec[key] = value;
     write_container_fields(single, spec);
     Json ingress = Json::array();
     for (const auto& n : single.ingress) ingress.push_back(neighbor_json(n));
     Json egress = Json::array();
     for (const auto& n : single.egress) egress.push_back(neighbor_json(n));
-    spec["ingress"] = ingress;
-    spec["egress"] = egress;
+    spec["ingress"] = std::move(ingress);
+    spec["egress"] = std::move(egress);
   } else {
     for (Group group : {Group::containers, Group::init_containers, Group::ephemeral_containers}) {
       Json list = Json::array();
       for (const auto& c : profile.containers) {
         if (c.group != group) continue;
         Json container = c.extra.is_object() ? c.extra : Json::object();
+        reserve_members(container, 1);
         if (!c.name.empty()) container["name"] = c.name;
         write_container_fields(c, container);
-        list.push_back(container);
+        list.push_back(std::move(container));
       }
-      if (!list.empty()) spec[group_key(group)] = list;
+      if (!list.empty()) spec[group_key(group)] = std::move(list);
     }
   }
-  out["spec"] = spec;
-  return detail::sorted_keys(out);
+  out["spec"] = std::move(spec);
+  return detail::sorted_keys(std::move(out));
 }
 
 Profile from_json(const Json& object, const std::string& source_name) {
@@ -510,6 +540,53 @@ std::vector<Profile> load_file(const std::string& path) {
 std::string to_string(const Profile& profile, Format format) {
   if (format == Format::json) return to_json(profile).dump(2) + "\n";
   return detail::emit_yaml(to_json(profile));
+}
+
+namespace {
+
+// An output stream buffer that hands what nlohmann writes to a TextSink in 64 KiB pieces.
+class SinkBuffer : public std::streambuf {
+ public:
+  explicit SinkBuffer(const TextSink& sink) : sink_(sink), buffer_(64u << 10) {
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  void flush_all() {
+    std::ptrdiff_t n = pptr() - pbase();
+    if (n > 0) sink_(std::string_view(pbase(), static_cast<std::size_t>(n)));
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    flush_all();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    flush_all();
+    return 0;
+  }
+
+ private:
+  const TextSink& sink_;
+  std::vector<char> buffer_;
+};
+
+}  // namespace
+
+void write(const Profile& profile, Format format, const TextSink& sink) {
+  if (format == Format::yaml) {
+    detail::emit_yaml(to_json(profile), sink);
+    return;
+  }
+  SinkBuffer buffer(sink);
+  std::ostream stream(&buffer);
+  // The same text as dump(2): nlohmann pretty-prints with the stream's width as indentation.
+  stream << std::setw(2) << to_json(profile) << '\n';
+  buffer.flush_all();
 }
 
 std::string to_string(const std::vector<Profile>& profiles, Format format) {
