@@ -106,18 +106,19 @@ int run_record(int argc, char** argv) {
   record_options.name = result["name"].as<std::string>();
   record_options.container = result["container"].as<std::string>();
   record_options.namespace_name = result["namespace"].as<std::string>();
-  auto profile = bob::trace::observations_to_profile(observations, record_options);
-  // The events are not needed any more: free them before the profile is turned into text, the
-  // step where a large profile is held in several forms at once (peak memory).
+  // The observations are handed over: their events are released as the profile is built.
+  auto profile = bob::trace::observations_to_profile(std::move(observations), record_options);
   rusage before_text{};
   getrusage(RUSAGE_SELF, &before_text);
   bob::log::debug("record: peak memory before writing the profile " +
                   std::to_string(before_text.ru_maxrss) + " KiB");
-  observations.clear();
-  observations.shrink_to_fit();
-  auto text = bob::profile::to_string(
-      profile, format == "json" ? bob::profile::Format::json : bob::profile::Format::yaml);
-  bob::fs::write_file_atomic(result["output"].as<std::string>(), text);
+  // Written in pieces: the text of a large profile is never held whole (peak memory).
+  const auto text_format =
+      format == "json" ? bob::profile::Format::json : bob::profile::Format::yaml;
+  bob::fs::write_file_atomic(result["output"].as<std::string>(),
+                             [&](const bob::fs::PieceWriter& write) {
+                               bob::profile::write(profile, text_format, write);
+                             });
   const auto& c = profile.containers.front();
   bob::log::info("record: " + std::to_string(c.execs.size()) + " execs, " +
                  std::to_string(c.opens.size()) + " opens, " +

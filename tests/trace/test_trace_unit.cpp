@@ -17,6 +17,7 @@ using detail::rewrite_proc_pid;
 
 namespace bob::trace::detail {
 bool volatile_segment(std::string_view segment);
+std::string generalize_volatile_path(const std::string& path);
 }
 
 static const std::string kDyn = "\xE2\x8B\xAF";
@@ -101,6 +102,21 @@ TEST_CASE("volatile segments: UUIDs, long hex ids, timestamps, pids") {
   CHECK_FALSE(detail::volatile_segment("deadbeefcafebabe"));  // letters only: a word, not an id
 }
 
+TEST_CASE("volatile segments of a path become ⋯, whole segments only, the rest stays as is") {
+  using detail::generalize_volatile_path;
+  const std::string uuid = "0b4c5e0e-8c7a-4d8e-9a53-1f2e3d4c5b6a";
+  CHECK(generalize_volatile_path("/usr/lib/x86_64-linux-gnu") == "/usr/lib/x86_64-linux-gnu");
+  CHECK(generalize_volatile_path("/") == "/");
+  CHECK(generalize_volatile_path("") == "");
+  CHECK(generalize_volatile_path("/tmp/" + uuid) == "/tmp/" + kDyn);
+  CHECK(generalize_volatile_path("/tmp/" + uuid + "/") == "/tmp/" + kDyn + "/");
+  CHECK(generalize_volatile_path("/run/123456/" + uuid + "/x.json") ==
+        "/run/" + kDyn + "/" + kDyn + "/x.json");
+  CHECK(generalize_volatile_path(uuid + "/rel") == kDyn + "/rel");
+  CHECK(generalize_volatile_path("/a/" + uuid + ".lock/b") == "/a/" + kDyn + "/b");
+  CHECK(generalize_volatile_path("/proc/1/status") == "/proc/1/status");  // 1-3 digits stay
+}
+
 namespace {
 
 Observation observation(const std::vector<std::string>& paths,
@@ -170,6 +186,21 @@ TEST_CASE("one run: specific profile with annotations; UUID segments become ⋯"
   CHECK(c.endpoints.front().direction == "outbound");
   auto nn = bob::profile::Json::parse(annotations["bob.dev/network-neighborhood"].get<std::string>());
   CHECK(nn["egress"].size() == 2);
+}
+
+TEST_CASE("opens are listed in segment order, the same from one run and from several") {
+  // Segment order: "/a/b" (segments a, b) comes before "/a-c" (segment a-c), though '-' sorts
+  // before '/' as a byte; a path comes before the paths below it; flags are unioned and sorted.
+  auto o = observation({"/a-c", "/a/b", "/a", "/a/b", "/ab", "/a/b/c"}, {{"/usr/bin/node"}});
+  o.opens[3].flags = {"O_WRONLY", "O_CREAT"};
+  const std::vector<std::string> expected = {"/a", "/a/b", "/a/b/c", "/a-c", "/ab"};
+  auto one = observation_to_profile(o, RecordOptions{});
+  CHECK(open_paths(one) == expected);
+  CHECK(one.containers.front().opens[1].flags ==
+        std::vector<std::string>{"O_CLOEXEC", "O_CREAT", "O_RDONLY", "O_WRONLY"});
+  auto two = observations_to_profile({o, o}, RecordOptions{});
+  CHECK(open_paths(two) == expected);
+  CHECK(two.containers.front().opens[1].flags == one.containers.front().opens[1].flags);
 }
 
 TEST_CASE("several runs: segments that vary between runs become ⋯, the rest stays literal") {

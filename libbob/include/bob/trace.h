@@ -68,7 +68,9 @@ profile::Profile observation_to_profile(const Observation& observation,
 // The same from several runs of the same command: what is the same in every run stays literal,
 // path segments and args that differ between runs become ⋯ (whole segments only). Paths and
 // execs seen in only some runs are kept (generalised where they line up with another run's).
-profile::Profile observations_to_profile(const std::vector<Observation>& observations,
+// Taken by value: pass the observations with std::move and their open events are released as
+// they are counted (a large recording's events are most of bob record's memory).
+profile::Profile observations_to_profile(std::vector<Observation> observations,
                                          const RecordOptions& options);
 
 // `bob record --runs N --fresh DIR`: DIR is copied aside before the first run and put back, as it

@@ -28,6 +28,7 @@ std::vector<std::string> open_flag_names(std::uint32_t flags) {
       {010000000, "O_PATH"},
   };
   std::vector<std::string> names;
+  names.reserve(4);  // an access mode and up to three flags, as almost every open has
   switch (flags & 03) {
     case 0: names.push_back("O_RDONLY"); break;
     case 1: names.push_back("O_WRONLY"); break;

@@ -110,10 +110,25 @@ std::string join_segments(const std::vector<std::string>& parts) {
 }
 
 std::string generalize_volatile_path(const std::string& path) {
-  auto parts = split_segments(path);
-  for (auto& part : parts)
-    if (volatile_segment(part)) part = kDynamicSegment;
-  return join_segments(parts);
+  // Scanned in place: most paths have no volatile segment and are returned as they are, without
+  // splitting them into strings (this runs once per recorded open).
+  std::string out;
+  std::size_t copied = 0;  // path[0, copied) is in `out` already
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string_view segment(path.data() + start, end - start);
+    if (volatile_segment(segment)) {
+      out.append(path, copied, start - copied);
+      out += kDynamicSegment;
+      copied = end;
+    }
+    start = end + 1;
+  }
+  if (copied == 0) return path;
+  out.append(path, copied, std::string::npos);
+  return out;
 }
 
 // An argv entry that is (or holds a path with) a volatile identifier becomes ⋯ as a whole:
@@ -276,8 +291,64 @@ namespace {
 
 constexpr const char* kCpuOnlinePath = "/sys/devices/system/cpu/online";
 
+// Orders paths as their lists of '/'-separated segments order: '/' sorts before every other
+// byte. It is the order RunMerger::result() gives, so one run and several runs list opens alike.
+struct SegmentOrder {
+  bool operator()(const std::string& a, const std::string& b) const {
+    std::size_t common = std::min(a.size(), b.size());
+    auto [at_a, at_b] = std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(common),
+                                      b.begin());
+    if (at_a == a.begin() + static_cast<std::ptrdiff_t>(common)) return a.size() < b.size();
+    auto rank = [](char c) {
+      return c == '/' ? 0u : static_cast<unsigned>(static_cast<unsigned char>(c)) + 1u;
+    };
+    return rank(*at_a) < rank(*at_b);
+  }
+};
+
+// Sorted, without duplicates: a flag list as the profile writes it.
+using FlagList = std::vector<std::string>;
+
+void add_flags(FlagList& list, const std::vector<std::string>& flags) {
+  for (const auto& flag : flags) {
+    auto at = std::lower_bound(list.begin(), list.end(), flag);
+    if (at == list.end() || *at != flag) list.insert(at, flag);
+  }
+}
+
+// One run's opens: the path with its volatile segments written as ⋯, and the union of the flags
+// it was opened with. Built straight from the events, without splitting paths into segments:
+// a recording of `find /usr` holds 17,000 of them, and this map is most of what record keeps.
+using OpenSet = std::map<std::string, FlagList, SegmentOrder>;
+
+// Takes the run's open events, releasing them once they are counted.
+OpenSet take_open_set(Observation& observation) {
+  OpenSet opens;
+  for (const auto& open : observation.opens)
+    add_flags(opens[detail::generalize_volatile_path(open.path)], open.flags);
+  std::vector<OpenEvent>().swap(observation.opens);
+  return opens;
+}
+
+// The opens of every run, merged: one run's as they are; several runs' through RunMerger, which
+// generalises the segments that differ between runs.
+OpenSet merged_opens(std::vector<Observation>& observations) {
+  if (observations.size() == 1) return take_open_set(observations.front());
+  RunMerger merger(1);  // the leading "" of an absolute path stays
+  for (auto& o : observations) {
+    std::map<std::vector<std::string>, std::set<std::string>> run_opens;
+    for (auto& [path, flags] : take_open_set(o))
+      run_opens[split_segments(path)].insert(flags.begin(), flags.end());
+    merger.add_run(run_opens);
+  }
+  OpenSet out;
+  for (auto& [key, flags] : merger.result())
+    add_flags(out[join_segments(key)], FlagList(flags.begin(), flags.end()));
+  return out;
+}
+
 // Adds an open entry for `path` with `flags`, or unions the flags into the existing entry; the
-// entries stay sorted by path.
+// entries stay in SegmentOrder, the order the recorded ones are in.
 void allow_open(profile::Container& c, const std::string& path,
                 const std::vector<std::string>& flags) {
   auto it = std::find_if(c.opens.begin(), c.opens.end(),
@@ -286,7 +357,7 @@ void allow_open(profile::Container& c, const std::string& path,
     profile::OpenCall call;
     call.path = path;
     auto by_path = [](const profile::OpenCall& a, const profile::OpenCall& b) {
-      return a.path < b.path;
+      return SegmentOrder()(a.path, b.path);
     };
     auto at = std::upper_bound(c.opens.begin(), c.opens.end(), call, by_path);
     it = c.opens.insert(at, std::move(call));
@@ -298,7 +369,7 @@ void allow_open(profile::Container& c, const std::string& path,
 
 }  // namespace
 
-profile::Profile observations_to_profile(const std::vector<Observation>& observations,
+profile::Profile observations_to_profile(std::vector<Observation> observations,
                                          const RecordOptions& options) {
   using Json = profile::Json;
   if (observations.empty()) fail(Exit::usage, "no recording to turn into a profile");
@@ -311,18 +382,11 @@ profile::Profile observations_to_profile(const std::vector<Observation>& observa
            "a recording must see everything the command did; see docs/tracing.md");
   }
 
-  RunMerger opens(1);  // the leading "" of an absolute path stays
   RunMerger execs(1);  // the exe path stays
   std::set<std::string> syscalls;
   std::set<std::string> capabilities;
   std::map<std::pair<std::string, std::string>, std::set<std::string>> endpoints;  // port, dir
   for (const auto& o : observations) {
-    std::map<std::vector<std::string>, std::set<std::string>> run_opens;
-    for (const auto& open : o.opens) {
-      auto& flags = run_opens[split_segments(detail::generalize_volatile_path(open.path))];
-      flags.insert(open.flags.begin(), open.flags.end());
-    }
-    opens.add_run(run_opens);
     std::map<std::vector<std::string>, std::set<std::string>> run_execs;
     for (const auto& exec : o.execs) {
       std::vector<std::string> key = {exec.exe_path};
@@ -370,11 +434,17 @@ profile::Profile observations_to_profile(const std::vector<Observation>& observa
     call.args.assign(key.begin() + 1, key.end());
     c.execs.push_back(std::move(call));
   }
-  for (const auto& [key, flags] : opens.result()) {
-    profile::OpenCall call;
-    call.path = join_segments(key);
-    call.flags.assign(flags.begin(), flags.end());
-    c.opens.push_back(std::move(call));
+  {
+    OpenSet opens = merged_opens(observations);
+    c.opens.reserve(opens.size());
+    // Each entry moves into the profile and leaves the map, so the two never both hold them.
+    while (!opens.empty()) {
+      auto entry = opens.extract(opens.begin());
+      profile::OpenCall call;
+      call.path = std::move(entry.key());
+      call.flags = std::move(entry.mapped());
+      c.opens.push_back(std::move(call));
+    }
   }
   // glibc's malloc reads the online CPU list once per process, when a thread needs a new arena
   // and more than eight exist (malloc/arena.c arena_get2 -> __get_nprocs). How many threads have
