@@ -348,3 +348,29 @@ TEST_CASE("Retry-After: delta-seconds and HTTP dates, capped; others use the com
   CHECK(parse_retry_after("2", now, 500).delay_ms == 500);
   CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:02 GMT", now, 500).delay_ms == 500);
 }
+
+TEST_CASE("transport failures: only network trouble is worth another attempt") {
+  using bob::oci::detail::is_transient;
+  using bob::oci::detail::transport_failure_of;
+  using bob::oci::detail::TransportFailure;
+  CHECK(transport_failure_of(CURLE_PEER_FAILED_VERIFICATION) == TransportFailure::tls_verification);
+  CHECK(transport_failure_of(CURLE_SSL_CACERT_BADFILE) == TransportFailure::ca_file);
+  for (CURLcode code : {CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR,
+                        CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_SEND_ERROR}) {
+    CAPTURE(code);
+    CHECK(transport_failure_of(code) == TransportFailure::network);
+  }
+  CHECK(is_transient(TransportFailure::network));
+  CHECK_FALSE(is_transient(TransportFailure::body_too_large));
+  CHECK_FALSE(is_transient(TransportFailure::tls_verification));
+  CHECK_FALSE(is_transient(TransportFailure::ca_file));
+  // The error carries the decision and is still an Error(registry) with its message.
+  bob::oci::detail::TransportError e(TransportFailure::tls_verification,
+                                     CURLE_PEER_FAILED_VERIFICATION, "GET x: TLS verification failed",
+                                     "hint");
+  const bob::Error& base = e;
+  CHECK(base.code() == bob::Exit::registry);
+  CHECK(std::string(base.what()) == "GET x: TLS verification failed");
+  CHECK(base.hint() == "hint");
+  CHECK(e.curl_code() == CURLE_PEER_FAILED_VERIFICATION);
+}

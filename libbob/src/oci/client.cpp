@@ -98,11 +98,12 @@ HttpResponse Client::Impl::send(RegistryCall call) {
       }
       try {
         response = transport.perform(request);
-      } catch (const Error& e) {
-        if (e.code() != Exit::registry || !call.idempotent || attempt >= options.max_attempts ||
-            std::string(e.what()).find("larger than the allowed") != std::string::npos ||
-            std::string(e.what()).find("TLS verification failed") != std::string::npos ||
-            std::string(e.what()).find("cannot use the CA file") != std::string::npos) {
+      } catch (const detail::TransportError& e) {
+        // No response at all: only a transient failure of an idempotent request is repeated
+        // (an over-long body, a certificate or CA file problem would fail the same way again).
+        // Errors from a sink are not TransportErrors and end the request.
+        if (!detail::is_transient(e.failure()) || !call.idempotent ||
+            attempt >= options.max_attempts) {
           throw;
         }
         log::debug(std::string("retrying after a network failure: ") + e.what());

@@ -238,6 +238,14 @@ std::string HttpResponse::content_type() const {
 
 // ---- Transport -------------------------------------------------------------------------------
 
+TransportFailure transport_failure_of(CURLcode code) {
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION: return TransportFailure::tls_verification;
+    case CURLE_SSL_CACERT_BADFILE: return TransportFailure::ca_file;
+    default: return TransportFailure::network;
+  }
+}
+
 namespace {
 
 struct Exchange {
@@ -390,24 +398,30 @@ HttpResponse Transport::perform(const HttpRequest& request) {
 
   std::string where = method + " " + log::redact(request.url);
   if (ex.too_large) {
-    fail(Exit::registry, where + ": the response is larger than the allowed " +
+    throw TransportError(TransportFailure::body_too_large, CURLE_OK,
+                         where + ": the response is larger than the allowed " +
                              std::to_string(request.max_body) + " bytes");
   }
   if (ex.sink_error) std::rethrow_exception(ex.sink_error);
   if (code != CURLE_OK) {
     std::string detail = error_detail[0] != '\0' ? log::redact(trim(error_detail))
                                                  : std::string(curl_easy_strerror(code));
-    if (code == CURLE_PEER_FAILED_VERIFICATION) {
-      fail(Exit::registry, where + ": TLS verification failed: " + detail,
-           "give the CA that signed the registry's certificate with --ca-file; bob never turns "
-           "verification off");
+    switch (TransportFailure failure = transport_failure_of(code)) {
+      case TransportFailure::tls_verification:
+        throw TransportError(
+            failure, code, where + ": TLS verification failed: " + detail,
+            "give the CA that signed the registry's certificate with --ca-file; bob never turns "
+            "verification off");
+      case TransportFailure::ca_file:
+        throw TransportError(failure, code,
+                             where + ": cannot use the CA file " + options_.ca_file + ": " + detail,
+                             "--ca-file must name a readable PEM bundle");
+      case TransportFailure::network:
+      case TransportFailure::body_too_large:
+        throw TransportError(
+            failure, code, where + ": " + detail,
+            "check that the registry is reachable (and its TLS certificate, --ca-file)");
     }
-    if (code == CURLE_SSL_CACERT_BADFILE) {
-      fail(Exit::registry, where + ": cannot use the CA file " + options_.ca_file + ": " + detail,
-           "--ca-file must name a readable PEM bundle");
-    }
-    fail(Exit::registry, where + ": " + detail,
-         "check that the registry is reachable (and its TLS certificate, --ca-file)");
   }
   log::debug(where + " -> " + std::to_string(response.status));
   return response;

@@ -93,6 +93,35 @@ struct HttpResponse {
   std::string content_type() const;  // media type without parameters, lower case
 };
 
+// Why one HTTP exchange ended without a usable response. Decides whether the request is worth
+// another attempt, so the retry logic never has to read error messages.
+enum class TransportFailure {
+  network,           // connection refused or reset, timeout, stall, truncated body, ...
+  body_too_large,    // the answer is larger than HttpRequest::max_body: the same next time
+  tls_verification,  // the server's certificate does not verify: retrying cannot help
+  ca_file,           // the --ca-file bundle cannot be used
+};
+TransportFailure transport_failure_of(CURLcode code);  // for a curl_easy_perform result
+// Only network failures are transient.
+inline bool is_transient(TransportFailure failure) { return failure == TransportFailure::network; }
+
+// The Error(registry) Transport::perform throws when there is no response; carries the kind of
+// failure and libcurl's code (CURLE_OK for body_too_large).
+class TransportError : public Error {
+ public:
+  TransportError(TransportFailure failure, CURLcode curl_code, std::string message,
+                 std::string hint = {})
+      : Error(Exit::registry, std::move(message), std::move(hint)),
+        failure_(failure),
+        curl_code_(curl_code) {}
+  TransportFailure failure() const noexcept { return failure_; }
+  CURLcode curl_code() const noexcept { return curl_code_; }
+
+ private:
+  TransportFailure failure_;
+  CURLcode curl_code_;
+};
+
 // One libcurl easy handle, reused for every request so connections are kept alive.
 class Transport {
  public:
@@ -100,8 +129,8 @@ class Transport {
   ~Transport();
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
-  // Exactly one HTTP exchange (no redirects, no auth, no retry). Throws Error(registry) on a
-  // network failure or a body over the bound.
+  // Exactly one HTTP exchange (no redirects, no auth, no retry). Throws TransportError on a
+  // network failure or a body over the bound; an exception from request.sink passes through.
   HttpResponse perform(const HttpRequest& request);
 
  private:
