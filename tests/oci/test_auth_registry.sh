@@ -6,15 +6,8 @@
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$BOB_SOURCE_ROOT/tests/support/prereq.sh"
-require "command -v skopeo" "skopeo (apt-get install skopeo)"
-require "command -v umoci" "umoci (apt-get install umoci)"
-require "test -x /bin/busybox" "busybox-static (apt-get install busybox-static)"
-require "command -v openssl" "openssl"
-require "command -v jq" "jq"
-if [ -z "${BOB_TEST_REGISTRY_PASSWORD:-}" ]; then
-  echo "FAIL: run me under registry_harness.py --mode htpasswd|token"
-  exit 1
-fi
+require_tools skopeo umoci busybox openssl jq
+require_harness BOB_TEST_REGISTRY_PASSWORD "registry_harness.py --mode htpasswd|token"
 
 . "$here/test_push_pull_lib.sh"
 REG=$BOB_TEST_REGISTRY

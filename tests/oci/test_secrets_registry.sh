@@ -10,10 +10,8 @@
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$BOB_SOURCE_ROOT/tests/support/prereq.sh"
-require "command -v skopeo" "skopeo (apt-get install skopeo)"
-require "command -v umoci" "umoci (apt-get install umoci)"
-require "command -v jq" "jq"
-require "test -n \"${BOB_TEST_REGISTRY_PASSWORD:-}\"" "an authenticated registry (registry_harness.py --mode)"
+require_tools skopeo umoci openssl jq curl
+require_harness BOB_TEST_REGISTRY_PASSWORD "registry_harness.py --mode htpasswd|token"
 . "$here/test_push_pull_lib.sh"
 
 REG=$BOB_TEST_REGISTRY

@@ -4,12 +4,7 @@
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$BOB_SOURCE_ROOT/tests/support/prereq.sh"
-require "command -v docker-registry" "docker-registry (apt-get install docker-registry)"
-require "command -v skopeo" "skopeo (apt-get install skopeo)"
-require "command -v umoci" "umoci (apt-get install umoci)"
-require "test -x /bin/busybox" "busybox-static (apt-get install busybox-static)"
-require "command -v python3" "python3"
-require "command -v jq" "jq"
+require_tools docker-registry skopeo umoci busybox python3 openssl jq
 
 . "$here/test_push_pull_lib.sh"
 helper() { python3 "$here/test_tamper_helper.py" "$@"; }

@@ -7,16 +7,8 @@
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$BOB_SOURCE_ROOT/tests/support/prereq.sh"
-require "command -v skopeo" "skopeo (apt-get install skopeo)"
-require "command -v umoci" "umoci (apt-get install umoci)"
-require "test -x /bin/busybox" "busybox-static (apt-get install busybox-static)"
-require "command -v openssl" "openssl"
-require "command -v jq" "jq"
-require "command -v curl" "curl"
-if [ -z "${BOB_TEST_REGISTRY_CA:-}" ]; then
-  echo "FAIL: run me under registry_harness.py --tls"
-  exit 1
-fi
+require_tools skopeo umoci busybox python3 openssl jq curl
+require_harness BOB_TEST_REGISTRY_CA "registry_harness.py --tls"
 
 . "$here/test_push_pull_lib.sh"
 REG=$BOB_TEST_REGISTRY
