@@ -95,6 +95,9 @@ TEST_CASE("every corpus ApplicationProfile and ContainerProfile round-trips loss
     auto first = load_file(file);
     REQUIRE(first.size() == 1);
     std::string yaml = to_string(first, Format::yaml);
+    // The writer fills in execs and opens entry by entry; the text is the one the whole JSON
+    // tree gives.
+    CHECK(yaml == detail::emit_yaml(to_json(first.front())));
     auto second = load_string(yaml, file + " (rewritten)");
     CHECK(to_string(second, Format::yaml) == yaml);  // canonical form is a fixed point
     CHECK(to_json(second.front()) == to_json(first.front()));
@@ -376,7 +379,7 @@ TEST_CASE("the JSON Schemas list exactly bob's capability, syscall and flag tabl
   }
 }
 
-TEST_CASE("a large profile written in pieces is the same text as to_string, in several pieces") {
+TEST_CASE("a large profile written in pieces is the same text as its whole JSON tree gives") {
   Profile p;
   p.kind = Kind::application_profile;
   p.metadata["name"] = "large";
@@ -386,13 +389,30 @@ TEST_CASE("a large profile written in pieces is the same text as to_string, in s
     OpenCall open;
     open.path = "/usr/share/doc/package-" + std::to_string(i) + "/changelog.Debian.gz";
     open.flags = {"O_RDONLY", "O_CLOEXEC"};
+    if (i == 7) open.extra["zz-unknown"] = Json::array({1, "two"});  // kept, sorted last
+    if (i == 8) open.flags.clear();                                   // flags: []
+    if (i == 9) open.path = "yes";                                    // quoted
     c.opens.push_back(open);
   }
+  ExecCall exec;
+  exec.path = "/bin/sh";
+  exec.args = {"/bin/sh", "-c", "true: 1"};
+  exec.envs = {"A=1"};
+  exec.args_required = true;
+  exec.extra["aa-unknown"] = "first";
+  c.execs.push_back(exec);
+  c.execs.push_back(ExecCall{"/bin/true", {}, {}, std::nullopt, Json::object()});
   p.containers.push_back(c);
+  Container init;  // no execs, no opens: `[]`
+  init.name = "init";
+  init.group = Group::init_containers;
+  p.containers.push_back(init);
+  const std::string tree_yaml = detail::emit_yaml(to_json(p));
   for (Format format : {Format::yaml, Format::json}) {
     CAPTURE(static_cast<int>(format));
     std::string whole = to_string(p, format);
     REQUIRE(whole.size() > 4 * (64u << 10));
+    if (format == Format::yaml) CHECK(whole == tree_yaml);
     std::string pieces;
     std::size_t calls = 0;
     write(p, format, [&](std::string_view piece) {
@@ -403,4 +423,7 @@ TEST_CASE("a large profile written in pieces is the same text as to_string, in s
     CHECK(pieces == whole);
     CHECK(calls >= 4);
   }
+  CHECK(tree_yaml.find("    execs: []\n") != std::string::npos);
+  CHECK(tree_yaml.find("      zz-unknown:\n") != std::string::npos);
+  CHECK(tree_yaml.find("path: \"yes\"") != std::string::npos);
 }

@@ -430,8 +430,11 @@ bool resolves_to_non_string(const std::string& s) {
   static const char* const kWords[] = {
       "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes",
       "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N", "=", "<<"};
-  for (const char* word : kWords) {
-    if (s == word) return true;
+  // Every word is at most five bytes: longer strings (most of a profile) skip the list.
+  if (s.size() <= 5) {
+    for (const char* word : kWords) {
+      if (s == word) return true;
+    }
   }
   if (is_decimal(s) || is_float(s)) return true;
   // YAML 1.1 readers also take 0x.., 0b.., 1_000, 1:30 (base 60) and 1.2e3 as numbers.
@@ -542,7 +545,8 @@ bool is_block(const Json& v) { return (v.is_object() || v.is_array()) && !v.empt
 // sink is given, so that a large profile is never held whole as text.
 class YamlOut {
  public:
-  explicit YamlOut(const TextSink* sink) : sink_(sink) {}
+  YamlOut(const TextSink* sink, const DeferredLists* lists) : sink_(sink), lists_(lists) {}
+  const DeferredLists* lists() const { return lists_; }
   YamlOut& operator+=(std::string_view text) {
     text_.append(text);
     return *this;
@@ -565,10 +569,13 @@ class YamlOut {
  private:
   static constexpr std::size_t kChunkBytes = 64u << 10;
   const TextSink* sink_;
+  const DeferredLists* lists_;
   std::string text_;
 };
 
 void emit_value(const Json& v, int indent, YamlOut& out);
+void emit_sequence_item(const Json& item, int indent, std::string_view pad, YamlOut& out);
+void emit_deferred(const Json& marker, int indent, YamlOut& out);
 
 // YAML limits an implicit key (`key: value`) to 1024 characters; a longer one needs the explicit
 // form. Bytes are counted, which is never fewer than characters, and the margin keeps room for
@@ -620,7 +627,9 @@ void emit_object(const Json& v, int indent, YamlOut& out, bool inline_first = fa
     out += lead;
     out += key_text;
     out += ':';
-    if (!is_block(value)) {
+    if (value.is_binary() && out.lists()) {
+      emit_deferred(value, indent, out);
+    } else if (!is_block(value)) {
       out += ' ';
       append_scalar(value, out);
       out += '\n';
@@ -647,21 +656,38 @@ void emit_value(const Json& v, int indent, YamlOut& out) {
     out += '\n';
     return;
   }
-  for (const auto& item : v) {
-    out += pad;
-    if (!is_block(item)) {
-      out += "- ";
-      append_scalar(item, out);
-      out += '\n';
-    } else if (item.is_object()) {
-      out += "- ";
-      emit_object(item, indent + 2, out, true);
-    } else {
-      out += "-\n";
-      emit_value(item, indent + 2, out);
-    }
-    out.entry_done();
+  for (const auto& item : v) emit_sequence_item(item, indent, pad, out);
+}
+
+// A sequence item at `indent`, as emit_value writes each item of an array.
+void emit_sequence_item(const Json& item, int indent, std::string_view pad, YamlOut& out) {
+  out += pad;
+  if (!is_block(item)) {
+    out += "- ";
+    append_scalar(item, out);
+    out += '\n';
+  } else if (item.is_object()) {
+    out += "- ";
+    emit_object(item, indent + 2, out, true);
+  } else {
+    out += "-\n";
+    emit_value(item, indent + 2, out);
   }
+  out.entry_done();
+}
+
+// A deferred list after its key's colon: " []" when empty, else its items below, at the key's
+// indentation, exactly as emit_value writes an array.
+void emit_deferred(const Json& marker, int indent, YamlOut& out) {
+  std::size_t count = out.lists()->size(marker);
+  if (count == 0) {
+    out += " []\n";
+    return;
+  }
+  out += '\n';
+  const std::string pad(static_cast<std::size_t>(indent), ' ');
+  for (std::size_t i = 0; i < count; ++i)
+    emit_sequence_item(out.lists()->item(marker, i), indent, pad, out);
 }
 
 }  // namespace
@@ -703,8 +729,8 @@ std::vector<Document> parse_documents(const std::string& text, const std::string
   return parse_yaml(text, source_name);
 }
 
-void emit_yaml(const Json& value, const TextSink& sink) {
-  YamlOut out(&sink);
+void emit_yaml(const Json& value, const TextSink& sink, const DeferredLists& lists) {
+  YamlOut out(&sink, &lists);
   if (is_block(value)) {
     emit_value(value, 0, out);
   } else {
@@ -715,7 +741,7 @@ void emit_yaml(const Json& value, const TextSink& sink) {
 }
 
 std::string emit_yaml(const Json& value) {
-  YamlOut out(nullptr);
+  YamlOut out(nullptr, nullptr);
   if (is_block(value)) {
     emit_value(value, 0, out);
   } else {

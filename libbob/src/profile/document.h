@@ -5,6 +5,7 @@
 // rest of the profile module only ever looks at one representation.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -43,8 +44,15 @@ std::vector<Document> parse_documents(const std::string& text, const std::string
 // holds them; strings are quoted whenever a YAML 1.1 or 1.2 reader could take them for anything
 // other than that string. UTF-8 is written as is (⋯ stays readable).
 std::string emit_yaml(const Json& value);
-// The same, handed to `sink` in pieces (a large profile is never held whole as text).
-void emit_yaml(const Json& value, const TextSink& sink);
+// Where a writer finds the entries of a list it deferred: a binary value in the tree stands for
+// a list of size(marker) entries, each produced by item(marker, i) only when it is written.
+struct DeferredLists {
+  std::function<std::size_t(const Json& marker)> size;
+  std::function<Json(const Json& marker, std::size_t index)> item;
+};
+// The same, handed to `sink` in pieces (a large profile is never held whole as text); binary
+// values are deferred lists, written as sequences through `lists`.
+void emit_yaml(const Json& value, const TextSink& sink, const DeferredLists& lists);
 
 // Returns a copy with the keys of every object sorted by byte order.
 Json sorted_keys(const Json& value);

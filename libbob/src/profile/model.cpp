@@ -340,34 +340,53 @@ Json neighbor_json(const NetworkNeighbor& n) {
   return out;
 }
 
+Json exec_json(const ExecCall& e) {
+  Json exec = e.extra;
+  reserve_members(exec, 4);
+  exec["path"] = e.path;
+  if (!e.args.empty()) exec["args"] = string_list(e.args);
+  if (!e.envs.empty()) exec["envs"] = string_list(e.envs);
+  if (e.args_required) exec["argsRequired"] = *e.args_required;
+  return exec;
+}
+
+Json open_json(const OpenCall& o) {
+  Json open = o.extra;
+  reserve_members(open, 2);
+  open["path"] = o.path;
+  open["flags"] = string_list(o.flags);
+  return open;
+}
+
+// A container's execs and opens can be tens of thousands of entries. When the YAML writer asks
+// for them to be deferred, the tree holds a marker in their place (a binary value, which no
+// loaded profile contains) and the writer turns one entry at a time into JSON as it writes.
+enum class DeferredList : std::uint8_t { execs = 1, opens = 2 };
+
+Json deferred_marker(DeferredList list, std::size_t container_index) {
+  return Json::binary({static_cast<std::uint8_t>(list)}, container_index);
+}
+
 // The container fields shared by an ApplicationProfile container and a ContainerProfile spec.
 // Lists that canonicalize() sorts are sorted here on a copy, so that writing a profile never
 // copies the whole model (a recorded profile can hold tens of thousands of opens).
-void write_container_fields(const Container& c, Json& out) {
+void write_container_fields(const Container& c, Json& out,
+                            std::optional<std::size_t> defer_as = std::nullopt) {
   reserve_members(out, 12);
   out["capabilities"] = canonical_list(c.capabilities);
-  Json execs = Json::array();
-  execs.get_ref<Json::array_t&>().reserve(c.execs.size());
-  for (const auto& e : c.execs) {
-    Json exec = e.extra;
-    reserve_members(exec, 4);
-    exec["path"] = e.path;
-    if (!e.args.empty()) exec["args"] = string_list(e.args);
-    if (!e.envs.empty()) exec["envs"] = string_list(e.envs);
-    if (e.args_required) exec["argsRequired"] = *e.args_required;
-    execs.push_back(std::move(exec));
+  if (defer_as) {
+    out["execs"] = deferred_marker(DeferredList::execs, *defer_as);
+    out["opens"] = deferred_marker(DeferredList::opens, *defer_as);
+  } else {
+    Json execs = Json::array();
+    execs.get_ref<Json::array_t&>().reserve(c.execs.size());
+    for (const auto& e : c.execs) execs.push_back(exec_json(e));
+    out["execs"] = std::move(execs);
+    Json opens = Json::array();
+    opens.get_ref<Json::array_t&>().reserve(c.opens.size());
+    for (const auto& o : c.opens) opens.push_back(open_json(o));
+    out["opens"] = std::move(opens);
   }
-  out["execs"] = std::move(execs);
-  Json opens = Json::array();
-  opens.get_ref<Json::array_t&>().reserve(c.opens.size());
-  for (const auto& o : c.opens) {
-    Json open = o.extra;
-    reserve_members(open, 2);
-    open["path"] = o.path;
-    open["flags"] = string_list(o.flags);
-    opens.push_back(std::move(open));
-  }
-  out["opens"] = std::move(opens);
   out["syscalls"] = canonical_list(c.syscalls);
   Json endpoints = Json::array();
   for (const auto& e : c.endpoints) {
@@ -448,7 +467,11 @@ void canonicalize(Profile& profile) {
   }
 }
 
-Json to_json(const Profile& profile) {
+namespace {
+
+// The whole profile as JSON; with `defer_lists`, containers' execs and opens are markers (see
+// DeferredList) that the YAML writer fills in entry by entry.
+Json to_json_tree(const Profile& profile, bool defer_lists) {
   Json out = profile.extra;
   reserve_members(out, 4);
   out["apiVersion"] = profile.api_version;
@@ -461,7 +484,8 @@ Json to_json(const Profile& profile) {
     static const Container kEmpty;
     const Container& single = profile.containers.empty() ? kEmpty : profile.containers.front();
     for (const auto& [key, value] : single.extra.items()) spec[key] = value;
-    write_container_fields(single, spec);
+    write_container_fields(single, spec,
+                           defer_lists ? std::optional<std::size_t>(0) : std::nullopt);
     Json ingress = Json::array();
     for (const auto& n : single.ingress) ingress.push_back(neighbor_json(n));
     Json egress = Json::array();
@@ -471,12 +495,14 @@ Json to_json(const Profile& profile) {
   } else {
     for (Group group : {Group::containers, Group::init_containers, Group::ephemeral_containers}) {
       Json list = Json::array();
-      for (const auto& c : profile.containers) {
+      for (std::size_t i = 0; i < profile.containers.size(); ++i) {
+        const Container& c = profile.containers[i];
         if (c.group != group) continue;
         Json container = c.extra.is_object() ? c.extra : Json::object();
         reserve_members(container, 1);
         if (!c.name.empty()) container["name"] = c.name;
-        write_container_fields(c, container);
+        write_container_fields(c, container,
+                               defer_lists ? std::optional<std::size_t>(i) : std::nullopt);
         list.push_back(std::move(container));
       }
       if (!list.empty()) spec[group_key(group)] = std::move(list);
@@ -485,6 +511,31 @@ Json to_json(const Profile& profile) {
   out["spec"] = std::move(spec);
   return detail::sorted_keys(std::move(out));
 }
+
+// Writes the YAML of a profile, filling in the deferred lists one entry at a time.
+void write_yaml(const Profile& profile, const TextSink& sink) {
+  detail::DeferredLists lists;
+  auto container_of = [&](const Json& marker) -> const Container& {
+    return profile.containers.at(static_cast<std::size_t>(marker.get_binary().subtype()));
+  };
+  auto list_of = [](const Json& marker) {
+    return static_cast<DeferredList>(marker.get_binary().at(0));
+  };
+  lists.size = [&](const Json& marker) {
+    const Container& c = container_of(marker);
+    return list_of(marker) == DeferredList::execs ? c.execs.size() : c.opens.size();
+  };
+  lists.item = [&](const Json& marker, std::size_t i) {
+    const Container& c = container_of(marker);
+    Json entry = list_of(marker) == DeferredList::execs ? exec_json(c.execs[i]) : open_json(c.opens[i]);
+    return detail::sorted_keys(std::move(entry));
+  };
+  detail::emit_yaml(to_json_tree(profile, true), sink, lists);
+}
+
+}  // namespace
+
+Json to_json(const Profile& profile) { return to_json_tree(profile, false); }
 
 Profile from_json(const Json& object, const std::string& source_name) {
   return Reader(source_name, nullptr).profile(object, "");
@@ -539,7 +590,9 @@ std::vector<Profile> load_file(const std::string& path) {
 
 std::string to_string(const Profile& profile, Format format) {
   if (format == Format::json) return to_json(profile).dump(2) + "\n";
-  return detail::emit_yaml(to_json(profile));
+  std::string text;
+  write_yaml(profile, [&](std::string_view piece) { text.append(piece); });
+  return text;
 }
 
 namespace {
@@ -579,7 +632,7 @@ class SinkBuffer : public std::streambuf {
 
 void write(const Profile& profile, Format format, const TextSink& sink) {
   if (format == Format::yaml) {
-    detail::emit_yaml(to_json(profile), sink);
+    write_yaml(profile, sink);
     return;
   }
   SinkBuffer buffer(sink);
