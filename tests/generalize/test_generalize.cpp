@@ -111,6 +111,33 @@ TEST_CASE("volatile segments are recognised as whole segments only") {
     CAPTURE(keep);
     CHECK(g::normalize_volatile_segment(keep) == keep);
   }
+  // mktemp's default `tmp.` + 10 of [A-Za-z0-9], mixing at least two of lower, upper, digit.
+  struct Case {
+    const char* segment;
+    bool is_volatile;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"tmp.Qx3ZpL0aB7", true},    // all three classes
+           {"tmp.qx3zpl0ab7", true},    // lower + digit
+           {"tmp.QXZPL0ABC7", true},    // upper + digit
+           {"tmp.QxZpLaBcDe", true},    // lower + upper
+           {"tmp.QXZPLABCDE", false},   // upper only
+           {"tmp.configfile", false},   // a word: lower only
+           {"tmp.1234567890", false},   // digits only: not what mktemp makes (1 in 10^8)
+           {"tmp.Qx3ZpL0aB", false},    // 9 characters
+           {"tmp.Qx3ZpL0aB7x", false},  // 11 characters
+           {"xtmp.Qx3ZpL0aB7", false},  // not the prefix `tmp.`
+           {"TMP.Qx3ZpL0aB7", false},
+           {"tmp.Qx3ZpL0aB7.d", false},  // not the whole segment
+           {"tmp.Qx3Zp-0aB7", false},    // outside [A-Za-z0-9]
+           {"tmp.", false},
+       }) {
+    CAPTURE(c.segment);
+    CHECK(g::normalize_volatile_segment(c.segment) == (c.is_volatile ? D : c.segment));
+    CHECK(g::volatile_reason(c.segment) == (c.is_volatile ? "random temporary name" : ""));
+  }
+  CHECK(g::normalize_volatile_path("/tmp/tmp.Qx3ZpL0aB7/file") == "/tmp/" + D + "/file");
+  CHECK(g::normalize_volatile_path("/tmp/tmp.configfile/file") == "/tmp/tmp.configfile/file");
   CHECK(g::repair_partial_wildcards("/etc/**") == "/etc/*");
   CHECK(g::repair_partial_wildcards("/etc/apache2/*.conf") == "/etc/apache2/" + D);
   CHECK(g::repair_partial_wildcards("/run/" + D + ".scope/cpu") == "/run/" + D + "/cpu");

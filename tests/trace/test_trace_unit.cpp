@@ -102,6 +102,35 @@ TEST_CASE("volatile segments: UUIDs, long hex ids, timestamps, pids") {
   CHECK_FALSE(detail::volatile_segment("deadbeefcafebabe"));  // letters only: a word, not an id
 }
 
+TEST_CASE("volatile segments: mktemp's default tmp.XXXXXXXXXX") {
+  // `tmp.` + exactly 10 of [A-Za-z0-9] mixing at least two of lower, upper, digit; whole segment.
+  struct Case {
+    const char* segment;
+    bool is_volatile;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"tmp.Qx3ZpL0aB7", true},    // all three classes
+           {"tmp.qx3zpl0ab7", true},    // lower + digit
+           {"tmp.QXZPLABCDE", false},   // upper only
+           {"tmp.QxZpLaBcDe", true},    // lower + upper
+           {"tmp.configfile", false},   // a word: lower only
+           {"tmp.1234567890", false},   // digits only: not what mktemp makes (1 in 10^8)
+           {"tmp.Qx3ZpL0aB", false},    // 9 characters
+           {"tmp.Qx3ZpL0aB7x", false},  // 11 characters
+           {"xtmp.Qx3ZpL0aB7", false},  // not the prefix `tmp.`
+           {"TMP.Qx3ZpL0aB7", false},
+           {"tmp.Qx3ZpL0aB7.d", false},  // not the whole segment
+           {"tmp.Qx3Zp-0aB7", false},    // outside [A-Za-z0-9]
+           {"tmp.Qx3Zp_0aB7", false},
+           {"tmp.", false},
+       }) {
+    CAPTURE(c.segment);
+    CHECK(detail::volatile_segment(c.segment) == c.is_volatile);
+  }
+  CHECK(detail::generalize_volatile_path("/tmp/tmp.Qx3ZpL0aB7/file") == "/tmp/" + kDyn + "/file");
+  CHECK(detail::generalize_volatile_path("/tmp/tmp.configfile/file") == "/tmp/tmp.configfile/file");
+}
+
 TEST_CASE("volatile segments of a path become ⋯, whole segments only, the rest stays as is") {
   using detail::generalize_volatile_path;
   const std::string uuid = "0b4c5e0e-8c7a-4d8e-9a53-1f2e3d4c5b6a";

@@ -51,8 +51,8 @@ NetworkConfig parse_network_config(const std::string& text, const std::string& s
 
 // `⋯` when the whole segment is a volatile identifier (UUID, hex id of 32+ digits, pod UID or
 // kubepods pod slice, container-runtime scope unit, projected-volume timestamp directory, all
-// digits, a mkstemp-style random name such as `4GusJE` or `apache2.pid.C2I54g`); otherwise the
-// segment unchanged. Never returns a partial-segment pattern.
+// digits, a mkstemp-style random name such as `4GusJE` or `apache2.pid.C2I54g`, mktemp's default
+// `tmp.Qx3ZpL0aB7`); otherwise the segment unchanged. Never returns a partial-segment pattern.
 std::string normalize_volatile_segment(std::string_view segment);
 // Why a segment is volatile ("uuid", "numeric", ...), or "" when it is not.
 std::string volatile_reason(std::string_view segment);

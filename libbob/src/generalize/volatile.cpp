@@ -81,8 +81,7 @@ bool is_alnum(char c) { return is_upper(c) || is_lower(c) || is_digit(c); }
 // a `.XXXXXX` suffix (`apache2.pid.C2I54g`). Random text mixes cases in ways words do not: the
 // whole-segment form must hold a digit, an upper- and a lower-case letter; the suffix must mix
 // cases other than as a capitalised word (so `.Backup` stays).
-// Limitation: about one random XXXXXX in ten is single-case or capitalised and stays literal, and
-// mktemp's default ten-character tmp.XXXXXXXXXX is never recognised.
+// Limitation: about one random XXXXXX in ten is single-case or capitalised and stays literal.
 bool is_random_six(std::string_view s, bool need_digit) {
   if (s.size() != 6 || !std::all_of(s.begin(), s.end(), is_alnum)) return false;
   const bool upper = std::any_of(s.begin(), s.end(), is_upper);
@@ -94,8 +93,25 @@ bool is_random_six(std::string_view s, bool need_digit) {
   return !capitalised;
 }
 
+// mktemp(1)'s default name, also that of `mktemp -d`: `tmp.` and ten characters of [A-Za-z0-9],
+// as a whole segment (`tmp.Qx3ZpL0aB7`). The ten characters must mix at least two of the classes
+// lower case, upper case, digit: a real name is random over 62 symbols and is single-class about
+// once in 3,000 (then it stays literal), while a word (`tmp.configfile`) or a number
+// (`tmp.1234567890`, which mktemp makes about once in 10^8) is single-class and stays literal.
+// A mixed name such as `tmp.backup2024` is taken as random. The same rule is in the tracer's
+// detector (trace/record.cpp). Names from a user template (`foo.XXXXXX`) are not recognisable in
+// general and are left to is_random_six and the fan-out collapse.
+bool is_mktemp_default(std::string_view s) {
+  if (!strip_prefix(s, "tmp.") || s.size() != 10 || !std::all_of(s.begin(), s.end(), is_alnum))
+    return false;
+  const int classes = int(std::any_of(s.begin(), s.end(), is_lower)) +
+                      int(std::any_of(s.begin(), s.end(), is_upper)) +
+                      int(std::any_of(s.begin(), s.end(), is_digit));
+  return classes >= 2;
+}
+
 bool is_temp_name(std::string_view s) {
-  if (is_random_six(s, true)) return true;
+  if (is_random_six(s, true) || is_mktemp_default(s)) return true;
   auto dot = s.rfind('.');
   return dot != std::string_view::npos && dot > 0 && is_random_six(s.substr(dot + 1), false);
 }

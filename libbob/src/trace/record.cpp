@@ -72,6 +72,23 @@ bool contains_timestamp(std::string_view s) {
   return false;
 }
 
+// mktemp(1)'s default name (also `mktemp -d`'s): the whole segment is `tmp.` and ten characters of
+// [A-Za-z0-9] mixing at least two of lower case, upper case and digits. A real name is random over
+// 62 symbols (single-class about once in 3,000, then it stays literal); a word (`tmp.configfile`)
+// or a number (`tmp.1234567890`) is single-class and stays literal. Same rule as the generalize
+// module's (generalize/volatile.cpp). A user template (`foo.XXXXXX`) is not recognisable.
+bool is_mktemp_default(std::string_view s) {
+  if (s.size() != 14 || !s.starts_with("tmp.")) return false;
+  bool lower = false, upper = false, digit = false;
+  for (char c : s.substr(4)) {
+    if (c >= 'a' && c <= 'z') lower = true;
+    else if (c >= 'A' && c <= 'Z') upper = true;
+    else if (c >= '0' && c <= '9') digit = true;
+    else return false;
+  }
+  return int(lower) + int(upper) + int(digit) >= 2;
+}
+
 }  // namespace
 
 namespace detail {
@@ -81,7 +98,8 @@ namespace detail {
 // numbers are treated as pids only when they have 4 or more digits.
 bool volatile_segment(std::string_view segment) {
   if (segment.empty() || segment == kDynamicSegment) return false;
-  if (contains_uuid(segment) || contains_long_hex(segment) || contains_timestamp(segment))
+  if (contains_uuid(segment) || contains_long_hex(segment) || contains_timestamp(segment) ||
+      is_mktemp_default(segment))
     return true;
   bool all_digits = std::all_of(segment.begin(), segment.end(),
                                 [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
