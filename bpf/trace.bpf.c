@@ -48,6 +48,47 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_accept4 288
 #define NR_openat2 437
 
+/* User-space ABI structures and the x86_64 register frame, in their fixed x86_64 layouts. They
+ * are declared here rather than taken from vmlinux.h: each type a CO-RE relocation names costs
+ * libbpf a scan of the kernel's whole BTF (~130,000 types) at every start, and these layouts are
+ * part of the system-call ABI, which never changes. */
+struct bob_pt_regs {
+  __u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax;
+  __u64 ip, cs, flags, sp, ss;
+};
+
+struct bob_sockaddr_in {
+  __u16 family;
+  __u16 port;    /* network byte order */
+  __u32 addr;
+  __u8 zero[8];
+};
+
+struct bob_sockaddr_in6 {
+  __u16 family;
+  __u16 port;    /* network byte order */
+  __u32 flowinfo;
+  __u8 addr[16];
+  __u32 scope_id;
+};
+
+struct bob_iovec {
+  __u64 base;
+  __u64 len;
+};
+
+struct bob_msghdr { /* struct user_msghdr; struct mmsghdr starts with one */
+  __u64 name;
+  __s32 namelen;
+  __u32 pad;
+  __u64 iov;
+  __u64 iovlen;
+  __u64 control;
+  __u64 controllen;
+  __u32 flags;
+  __u32 pad2;
+};
+
 #define WALK_END 4096               /* paths are built backwards, ending here */
 #define WALK_BUF (WALK_END + 512)
 
@@ -85,8 +126,11 @@ struct {
 #define BOB_TRACK_ACTIVE 0
 #define BOB_TRACK_AWAITING_EXEC 1
 
+/* Not preallocated: 1,024 preallocated 5.8 KB entries were 6 MB of kernel memory to allocate
+ * and clear at every start, for the few execs that are ever in flight at once. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 1024);
   __type(key, __u32);    /* tid */
   __type(value, struct bob_exec_args);
@@ -527,7 +571,7 @@ struct open_args {
  * syscall was made with: the kernel leaves them in pt_regs until the return to user space, so no
  * per-thread map has to carry them from entry to exit (a map update, lookup and delete per open
  * were a large share of what tracing `find /usr` cost; docs/tracing.md, Benchmark). */
-static __always_inline void open_exit(struct pt_regs *regs, long id, long ret)
+static __always_inline void open_exit(struct bob_pt_regs *regs, long id, long ret)
 {
   if (!current_is_active())
     return;
@@ -607,19 +651,19 @@ static __always_inline int read_sockaddr(struct bob_net_event *ev, __u64 addr, _
     return -1;
   bpf_probe_read_user(&family, sizeof(family), (void *)addr);
   ev->family = family;
-  if (family == AF_INET && addrlen >= sizeof(struct sockaddr_in)) {
-    struct sockaddr_in sin = {};
+  if (family == AF_INET && addrlen >= sizeof(struct bob_sockaddr_in)) {
+    struct bob_sockaddr_in sin = {};
     bpf_probe_read_user(&sin, sizeof(sin), (void *)addr);
-    ev->port = bpf_ntohs(sin.sin_port);
+    ev->port = bpf_ntohs(sin.port);
     __builtin_memset(ev->addr, 0, sizeof(ev->addr));
-    __builtin_memcpy(ev->addr, &sin.sin_addr.s_addr, 4);
+    __builtin_memcpy(ev->addr, &sin.addr, 4);
     return 0;
   }
   if (family == AF_INET6 && addrlen >= 24) {
-    struct sockaddr_in6 sin6 = {};
+    struct bob_sockaddr_in6 sin6 = {};
     bpf_probe_read_user(&sin6, 24, (void *)addr); /* family, port, flowinfo, address */
-    ev->port = bpf_ntohs(sin6.sin6_port);
-    bpf_probe_read_kernel(ev->addr, 16, &sin6.sin6_addr);
+    ev->port = bpf_ntohs(sin6.port);
+    __builtin_memcpy(ev->addr, sin6.addr, 16);
     return 0;
   }
   return -1;
@@ -691,16 +735,15 @@ static __always_inline __u64 net_arg(__u32 kind, __u64 fd)
 }
 
 /* sendmsg/sendmmsg: destination in msg_name, first buffer in msg_iov[0]. */
-static __always_inline void send_msghdr(int fd, struct user_msghdr *msg)
+static __always_inline void send_msghdr(int fd, __u64 msg)
 {
-  struct user_msghdr hdr = {};
-  if (bpf_probe_read_user(&hdr, sizeof(hdr), msg) != 0)
+  struct bob_msghdr hdr = {};
+  if (bpf_probe_read_user(&hdr, sizeof(hdr), (void *)msg) != 0)
     return;
-  struct iovec iov = {};
-  if (hdr.msg_iov && hdr.msg_iovlen > 0)
-    bpf_probe_read_user(&iov, sizeof(iov), hdr.msg_iov);
-  net_enter(net_arg(BOB_NET_SEND, fd), (__u64)hdr.msg_name, hdr.msg_namelen, (__u64)iov.iov_base,
-            iov.iov_len);
+  struct bob_iovec iov = {};
+  if (hdr.iov && hdr.iovlen > 0)
+    bpf_probe_read_user(&iov, sizeof(iov), (void *)hdr.iov);
+  net_enter(net_arg(BOB_NET_SEND, fd), hdr.name, hdr.namelen, iov.base, iov.len);
 }
 
 static __always_inline void accept_exit(long ret)
@@ -728,8 +771,9 @@ static __always_inline void accept_exit(long ret)
  * bpf_probe_read_kernel() calls. Both programs run on every syscall of every process on the
  * machine while bob traces, so they return as early and as cheaply as they can. */
 SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+int BPF_PROG(on_sys_enter, struct pt_regs *kernel_regs, long id)
 {
+  struct bob_pt_regs *regs = (struct bob_pt_regs *)kernel_regs;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   __u64 *state = bpf_map_lookup_elem(&tracked, &tgid);
   if (!state)
@@ -754,14 +798,13 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
     net_enter(net_arg(BOB_NET_SEND, regs->di), regs->r8, regs->r9, regs->si, regs->dx);
     break;
   case NR_sendmsg:
-    send_msghdr(regs->di, (struct user_msghdr *)regs->si);
+    send_msghdr(regs->di, regs->si);
     break;
   /* Limitation: DNS over TCP, or sent with write(), is not parsed; only its connect is seen. */
   case NR_sendmmsg: {
     /* glibc's resolver sends the A and AAAA queries in one sendmmsg; the first has the name. */
-    struct mmsghdr *vec = (struct mmsghdr *)regs->si;
-    if (vec && regs->dx > 0)
-      send_msghdr(regs->di, &vec->msg_hdr);
+    if (regs->si && regs->dx > 0)
+      send_msghdr(regs->di, regs->si); /* the first struct mmsghdr starts with its msghdr */
     break;
   }
   default:
@@ -774,8 +817,9 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
  * other syscalls (of tracked and untracked processes alike) cost one load and no map lookup;
  * pending_execs holds entries of tracked threads only. */
 SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+int BPF_PROG(on_sys_exit, struct pt_regs *kernel_regs, long ret)
 {
+  struct bob_pt_regs *regs = (struct bob_pt_regs *)kernel_regs;
   long id = regs->orig_ax;
   switch (id) {
   case NR_open:
@@ -810,8 +854,10 @@ int BPF_PROG(on_cap_capable, const struct cred *cred, struct user_namespace *tar
   /* bprm and override_creds checks (exec set-up, overlayfs) are not the process's own. */
   if ((__u64)cred != (__u64)BPF_CORE_READ(task, real_cred))
     return 0;
-  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-  long syscall = regs ? BPF_CORE_READ(regs, orig_ax) : -1;
+  struct bob_pt_regs *regs = (struct bob_pt_regs *)bpf_task_pt_regs(task);
+  long syscall = -1;
+  if (regs)
+    bpf_probe_read_kernel(&syscall, sizeof(syscall), &regs->orig_ax);
   if (cap == CAP_SYS_ADMIN) {
     /* The noaudit memory-accounting check in vm_enough_memory (see docs/tracing.md). */
     switch (syscall) {
