@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite in the normal build (build/)
-# and, with --sanitize, again in a clang ASan + UBSan build (build-sanitize/, with the short fuzz
-# runs); then prints meson's summary of each run. Exits non-zero when a run fails.
+# and again in a clang ASan + UBSan build (build-sanitize/, with the short fuzz runs); then
+# prints meson's summary of each run. Exits non-zero when a run fails.
 #
 #   scripts/test.sh [--sanitize | --no-sanitize | --sanitize-only] [extra `meson test` arguments]
 #
-# --sanitize runs both, --no-sanitize the normal build only, --sanitize-only the sanitizer build.
-# The sanitizer build is described in docs/hardening.md ("Sanitizers").
+# Both runs are the default (and --sanitize says so explicitly); --no-sanitize runs the normal
+# build only, --sanitize-only the sanitizer build only. The sanitizer build is described in
+# docs/hardening.md ("Sanitizers").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 normal=1
-# Limitation: the sanitizer run is not yet on by default, because the whole suite has not yet been
-# seen to pass in that build (README, Limitations); --sanitize turns it on.
-sanitize=0
+sanitize=1
 case "${1:-}" in
   --sanitize) sanitize=1; shift ;;
   --no-sanitize) sanitize=0; shift ;;
