@@ -85,13 +85,15 @@ int run_record(int argc, char** argv) {
   // Snapshots are taken before the first run and removed when bob returns or fails.
   bob::trace::FreshDirectories fresh(fresh_dirs);
 
-  std::vector<bob::trace::Observation> observations;
+  std::vector<bob::trace::Recording> recordings;
   int command_status = 0;
   for (int run = 1; run <= runs; ++run) {
     if (runs > 1) bob::log::info("record: run " + std::to_string(run) + " of " +
                                  std::to_string(runs));
     if (run > 1) fresh.restore();
-    auto observation = bob::trace::run_traced(trace_options);
+    // Opens are folded into the recording while the command runs.
+    auto recording = bob::trace::record_traced(trace_options);
+    const auto& observation = recording.observation;
     for (const auto& note : observation.notes) bob::log::info("record: " + note);
     if (!bob::trace::complete(observation))
       bob::fail(bob::Exit::inconclusive,
@@ -99,15 +101,15 @@ int run_record(int argc, char** argv) {
                 "no profile was written; see docs/tracing.md");
     if (observation.exit_status != 0 && command_status == 0)
       command_status = observation.exit_status;
-    observations.push_back(std::move(observation));
+    recordings.push_back(std::move(recording));
   }
 
   bob::trace::RecordOptions record_options;
   record_options.name = result["name"].as<std::string>();
   record_options.container = result["container"].as<std::string>();
   record_options.namespace_name = result["namespace"].as<std::string>();
-  // The observations are handed over: their events are released as the profile is built.
-  auto profile = bob::trace::observations_to_profile(std::move(observations), record_options);
+  // The recordings are handed over: their events are released as the profile is built.
+  auto profile = bob::trace::recordings_to_profile(std::move(recordings), record_options);
   rusage before_text{};
   getrusage(RUSAGE_SELF, &before_text);
   bob::log::debug("record: peak memory before writing the profile " +

@@ -2,13 +2,17 @@
 // and turning observations into a profile (single and multiple runs).
 #include <doctest/doctest.h>
 
+#include <linux/types.h>
+
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "bob/error.h"
 #include "bob/trace.h"
 #include "decode.h"
+#include "trace_events.h"
 
 using namespace bob::trace;
 using detail::clean_path;
@@ -230,6 +234,83 @@ TEST_CASE("opens are listed in segment order, the same from one run and from sev
   auto two = observations_to_profile({o, o}, RecordOptions{});
   CHECK(open_paths(two) == expected);
   CHECK(two.containers.front().opens[1].flags == one.containers.front().opens[1].flags);
+}
+
+namespace {
+
+// The same runs as bob record keeps them: each run's opens folded into an OpenSet.
+std::vector<Recording> as_recordings(const std::vector<Observation>& observations) {
+  std::vector<Recording> runs;
+  for (const auto& o : observations) {
+    Recording run;
+    for (const auto& open : o.opens) add_open(run.opens, open);
+    run.observation = o;
+    run.observation.opens.clear();
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+}  // namespace
+
+TEST_CASE("opens folded while a run goes on give the profile that kept events give") {
+  auto a = observation({"/a-c", "/a/b", "/tmp/0b4c5e0e-8c7a-4d8e-9a53-1f2e3d4c5b6a/x.json",
+                        "/home/vendor/.npm/_cacache/tmp/4GusJE/pkg.tgz", "/a/b"},
+                       {{"/usr/bin/node", "install.js"}});
+  a.opens[4].flags = {"O_WRONLY", "O_CREAT"};
+  auto b = observation({"/home/vendor/.npm/_cacache/tmp/Qp9rTz/pkg.tgz", "/a/b"},
+                       {{"/usr/bin/node", "install.js"}});
+  OpenSet folded = as_recordings({a}).front().opens;
+  REQUIRE(folded.size() == 4);
+  CHECK(folded.begin()->first == "/a/b");  // segment order: "/a/b" before "/a-c"
+  CHECK(folded.begin()->second ==
+        std::vector<std::string>{"O_CLOEXEC", "O_CREAT", "O_RDONLY", "O_WRONLY"});
+  CHECK(folded.count("/tmp/" + kDyn + "/x.json") == 1);
+  for (const auto& runs : std::vector<std::vector<Observation>>{{a}, {a, b}}) {
+    CAPTURE(runs.size());
+    auto kept = observations_to_profile(runs, RecordOptions{"npm", "", ""});
+    auto streamed = recordings_to_profile(as_recordings(runs), RecordOptions{"npm", "", ""});
+    CHECK(bob::profile::to_string(streamed, bob::profile::Format::yaml) ==
+          bob::profile::to_string(kept, bob::profile::Format::yaml));
+  }
+}
+
+TEST_CASE("the decoder hands opens to the sink instead of keeping them") {
+  bob_open_event ev{};
+  ev.h.type = BOB_EV_OPEN;
+  ev.h.pid = ev.h.tid = 4242;
+  ev.h.start_ns = 7;
+  ev.ret = 3;
+  ev.flags = 0;  // O_RDONLY
+  ev.syscall = BOB_OPENAT;
+  ev.dirfd = -100;
+  ev.path_kind = BOB_PATH_FILE;
+  const std::string fname = "passwd";
+  const std::string path = "/etc/passwd";
+  std::memcpy(ev.data, fname.data(), fname.size());
+  std::memcpy(ev.data + fname.size(), path.data(), path.size());
+  ev.fname_len = static_cast<__u32>(fname.size());
+  ev.path_len = static_cast<__s32>(path.size());
+  const std::size_t size = offsetof(bob_open_event, data) + fname.size() + path.size();
+
+  Observation kept;
+  detail::Decoder keeping(kept, 4242);
+  keeping.handle(&ev, size);
+  REQUIRE(kept.opens.size() == 1);
+  CHECK(kept.opens.front().path == "/etc/passwd");
+
+  Observation observation;
+  std::vector<OpenEvent> sunk;
+  detail::Decoder decoder(observation, 4242);
+  decoder.set_open_sink([&](OpenEvent&& open) { sunk.push_back(std::move(open)); });
+  decoder.handle(&ev, size);
+  CHECK(observation.opens.empty());
+  REQUIRE(sunk.size() == 1);
+  CHECK(sunk.front().path == "/etc/passwd");
+  CHECK(sunk.front().fname == "passwd");
+  CHECK(sunk.front().flags == std::vector<std::string>{"O_RDONLY"});
+  CHECK(sunk.front().syscall == "openat");
+  CHECK(sunk.front().process == kept.opens.front().process);
 }
 
 TEST_CASE("several runs: segments that vary between runs become ⋯, the rest stays literal") {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ struct TraceOptions {
   // The install prefix to note in Observation::roots["prefix"]; empty: taken from
   // npm_config_prefix / PREFIX in the command's environment when set.
   std::string install_prefix;
+  // When set, each open is handed here as soon as it is read, instead of being kept in
+  // Observation::opens (which then stays empty). bob record folds the opens into an OpenSet this
+  // way while the command runs, so that no work on them is left for after it exits.
+  std::function<void(OpenEvent&&)> open_sink;
 };
 
 // Checks that tracing can work here by loading (not attaching) the BPF programs. Returns an empty
@@ -50,6 +55,30 @@ Observation run_traced(const TraceOptions& options);
 bool complete(const Observation& observation);
 // Why complete() is false, one sentence; empty when complete.
 std::string incompleteness_reason(const Observation& observation);
+
+// Orders paths as their lists of '/'-separated segments order: '/' sorts before every other byte.
+// The order bob record lists opens in, for one run and for several alike.
+struct SegmentOrder {
+  bool operator()(const std::string& a, const std::string& b) const;
+};
+
+// One run's opens as bob record keeps them: each path with its volatile segments written as ⋯,
+// and the sorted union of the O_* flags it was opened with. A recording of `find /usr` holds
+// 17,000 of them; this map is most of what record keeps.
+using OpenSet = std::map<std::string, std::vector<std::string>, SegmentOrder>;
+
+// Folds one open into the set.
+void add_open(OpenSet& opens, const OpenEvent& open);
+
+// One run as bob record keeps it: the observation without its open events, and their OpenSet.
+struct Recording {
+  Observation observation;  // observation.opens is empty: the opens are in `opens`
+  OpenSet opens;
+};
+
+// run_traced(), with each open folded into the recording's OpenSet as it is read (on bob's own
+// thread, while the command runs on another CPU). Same errors as run_traced().
+Recording record_traced(const TraceOptions& options);
 
 struct RecordOptions {
   std::string name;       // metadata.name; empty: "bob-" + the command's basename
@@ -72,6 +101,8 @@ profile::Profile observation_to_profile(const Observation& observation,
 // they are counted (a large recording's events are most of bob record's memory).
 profile::Profile observations_to_profile(std::vector<Observation> observations,
                                          const RecordOptions& options);
+// The same from runs recorded with record_traced(): what bob record writes.
+profile::Profile recordings_to_profile(std::vector<Recording> runs, const RecordOptions& options);
 
 // `bob record --runs N --fresh DIR`: DIR is copied aside before the first run and put back, as it
 // was, before every later run, so that every run starts from the same state (an install prefix

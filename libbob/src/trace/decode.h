@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -30,6 +31,8 @@ class Decoder {
   explicit Decoder(Observation& observation, int root_pid)
       : observation_(observation), root_pid_(root_pid) {}
   void set_root_pid(int pid) { root_pid_ = pid; }
+  // Opens go to `sink` instead of Observation::opens (see TraceOptions::open_sink).
+  void set_open_sink(std::function<void(OpenEvent&&)> sink) { open_sink_ = std::move(sink); }
   void handle(const void* data, std::size_t size);
   bool root_exit_seen() const { return root_exit_seen_; }
   std::uint64_t records() const { return records_; }
@@ -47,6 +50,7 @@ class Decoder {
   void on_cap(const void* data);
 
   Observation& observation_;
+  std::function<void(OpenEvent&&)> open_sink_;
   int root_pid_;
   bool root_exit_seen_ = false;
   std::uint64_t records_ = 0;

@@ -268,11 +268,12 @@ std::string host_port(const NetworkEvent& event) {
   return (v6 ? "[" + event.address + "]" : event.address) + ":" + std::to_string(event.port);
 }
 
-profile::Json network_neighborhood(const std::vector<Observation>& observations) {
+profile::Json network_neighborhood(const std::vector<Recording>& runs) {
   using Json = profile::Json;
   std::map<std::pair<std::string, std::string>, std::set<std::pair<std::string, int>>> peers;
   std::set<std::string> dns_names;
-  for (const auto& o : observations) {
+  for (const auto& run : runs) {
+    const Observation& o = run.observation;
     for (const auto& n : o.network)
       peers[{n.direction, n.address}].insert({n.protocol, n.port});
     for (const auto& d : o.dns) dns_names.insert(d.name);
@@ -298,32 +299,6 @@ profile::Json network_neighborhood(const std::vector<Observation>& observations)
   return Json{{"egress", egress}, {"ingress", ingress}};
 }
 
-}  // namespace
-
-profile::Profile observation_to_profile(const Observation& observation,
-                                        const RecordOptions& options) {
-  return observations_to_profile({observation}, options);
-}
-
-namespace {
-
-constexpr const char* kCpuOnlinePath = "/sys/devices/system/cpu/online";
-
-// Orders paths as their lists of '/'-separated segments order: '/' sorts before every other
-// byte. It is the order RunMerger::result() gives, so one run and several runs list opens alike.
-struct SegmentOrder {
-  bool operator()(const std::string& a, const std::string& b) const {
-    std::size_t common = std::min(a.size(), b.size());
-    auto [at_a, at_b] = std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(common),
-                                      b.begin());
-    if (at_a == a.begin() + static_cast<std::ptrdiff_t>(common)) return a.size() < b.size();
-    auto rank = [](char c) {
-      return c == '/' ? 0u : static_cast<unsigned>(static_cast<unsigned char>(c)) + 1u;
-    };
-    return rank(*at_a) < rank(*at_b);
-  }
-};
-
 // Sorted, without duplicates: a flag list as the profile writes it.
 using FlagList = std::vector<std::string>;
 
@@ -334,29 +309,54 @@ void add_flags(FlagList& list, const std::vector<std::string>& flags) {
   }
 }
 
-// One run's opens: the path with its volatile segments written as ⋯, and the union of the flags
-// it was opened with. Built straight from the events, without splitting paths into segments:
-// a recording of `find /usr` holds 17,000 of them, and this map is most of what record keeps.
-using OpenSet = std::map<std::string, FlagList, SegmentOrder>;
+}  // namespace
 
-// Takes the run's open events, releasing them once they are counted.
-OpenSet take_open_set(Observation& observation) {
-  OpenSet opens;
-  for (const auto& open : observation.opens)
-    add_flags(opens[detail::generalize_volatile_path(open.path)], open.flags);
+bool SegmentOrder::operator()(const std::string& a, const std::string& b) const {
+  std::size_t common = std::min(a.size(), b.size());
+  auto [at_a, at_b] = std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(common),
+                                    b.begin());
+  if (at_a == a.begin() + static_cast<std::ptrdiff_t>(common)) return a.size() < b.size();
+  auto rank = [](char c) {
+    return c == '/' ? 0u : static_cast<unsigned>(static_cast<unsigned char>(c)) + 1u;
+  };
+  return rank(*at_a) < rank(*at_b);
+}
+
+void add_open(OpenSet& opens, const OpenEvent& open) {
+  add_flags(opens[detail::generalize_volatile_path(open.path)], open.flags);
+}
+
+Recording record_traced(const TraceOptions& options) {
+  Recording run;
+  TraceOptions folding = options;
+  folding.open_sink = [&run](OpenEvent&& open) { add_open(run.opens, open); };
+  run.observation = run_traced(folding);
+  return run;
+}
+
+namespace {
+
+constexpr const char* kCpuOnlinePath = "/sys/devices/system/cpu/online";
+
+// An observation's open events as a recording's OpenSet, releasing the events once counted.
+Recording as_recording(Observation observation) {
+  Recording run;
+  for (const auto& open : observation.opens) add_open(run.opens, open);
   std::vector<OpenEvent>().swap(observation.opens);
-  return opens;
+  run.observation = std::move(observation);
+  return run;
 }
 
 // The opens of every run, merged: one run's as they are; several runs' through RunMerger, which
-// generalises the segments that differ between runs.
-OpenSet merged_opens(std::vector<Observation>& observations) {
-  if (observations.size() == 1) return take_open_set(observations.front());
+// generalises the segments that differ between runs. Each run's set is emptied.
+OpenSet merged_opens(std::vector<Recording>& runs) {
+  if (runs.size() == 1) return std::move(runs.front().opens);
   RunMerger merger(1);  // the leading "" of an absolute path stays
-  for (auto& o : observations) {
+  for (auto& run : runs) {
     std::map<std::vector<std::string>, std::set<std::string>> run_opens;
-    for (auto& [path, flags] : take_open_set(o))
+    for (auto& [path, flags] : run.opens)
       run_opens[split_segments(path)].insert(flags.begin(), flags.end());
+    OpenSet().swap(run.opens);
     merger.add_run(run_opens);
   }
   OpenSet out;
@@ -387,12 +387,24 @@ void allow_open(profile::Container& c, const std::string& path,
 
 }  // namespace
 
+profile::Profile observation_to_profile(const Observation& observation,
+                                        const RecordOptions& options) {
+  return observations_to_profile({observation}, options);
+}
+
 profile::Profile observations_to_profile(std::vector<Observation> observations,
                                          const RecordOptions& options) {
+  std::vector<Recording> runs;
+  runs.reserve(observations.size());
+  for (auto& o : observations) runs.push_back(as_recording(std::move(o)));
+  return recordings_to_profile(std::move(runs), options);
+}
+
+profile::Profile recordings_to_profile(std::vector<Recording> runs, const RecordOptions& options) {
   using Json = profile::Json;
-  if (observations.empty()) fail(Exit::usage, "no recording to turn into a profile");
-  for (std::size_t i = 0; i < observations.size(); ++i) {
-    std::string reason = incompleteness_reason(observations[i]);
+  if (runs.empty()) fail(Exit::usage, "no recording to turn into a profile");
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    std::string reason = incompleteness_reason(runs[i].observation);
     if (!reason.empty())
       fail(Exit::inconclusive,
            "run " + std::to_string(i + 1) + " was not fully seen: " + reason +
@@ -404,7 +416,8 @@ profile::Profile observations_to_profile(std::vector<Observation> observations,
   std::set<std::string> syscalls;
   std::set<std::string> capabilities;
   std::map<std::pair<std::string, std::string>, std::set<std::string>> endpoints;  // port, dir
-  for (const auto& o : observations) {
+  for (const auto& run : runs) {
+    const Observation& o = run.observation;
     std::map<std::vector<std::string>, std::set<std::string>> run_execs;
     for (const auto& exec : o.execs) {
       std::vector<std::string> key = {exec.exe_path};
@@ -418,7 +431,7 @@ profile::Profile observations_to_profile(std::vector<Observation> observations,
       endpoints[{":" + std::to_string(n.port), n.direction}].insert(host_port(n));
   }
 
-  const Observation& first = observations.front();
+  const Observation& first = runs.front().observation;
   profile::Profile p;
   p.kind = profile::Kind::application_profile;
   std::string name = options.name.empty() ? default_name(first) : options.name;
@@ -430,7 +443,7 @@ profile::Profile observations_to_profile(std::vector<Observation> observations,
       {"kernel", first.kernel_release},
       {"traced", first.traced_kinds},
       {"argsFormat", "ig-v0.48.1"},
-      {"runs", observations.size()},
+      {"runs", runs.size()},
   };
   Json roots = Json::object();
   for (const auto& [key, value] : first.roots) roots[key] = value;
@@ -440,7 +453,7 @@ profile::Profile observations_to_profile(std::vector<Observation> observations,
       {"kubescape.io/managed-by", "User"},
       {kAnnotationRecordedWith, recorded.dump()},
       {kAnnotationRoots, roots.dump()},
-      {"bob.dev/network-neighborhood", network_neighborhood(observations).dump()},
+      {"bob.dev/network-neighborhood", network_neighborhood(runs).dump()},
   };
   p.architectures = {"amd64"};
 
@@ -453,7 +466,7 @@ profile::Profile observations_to_profile(std::vector<Observation> observations,
     c.execs.push_back(std::move(call));
   }
   {
-    OpenSet opens = merged_opens(observations);
+    OpenSet opens = merged_opens(runs);
     c.opens.reserve(opens.size());
     // Each entry moves into the profile and leaves the map, so the two never both hold them.
     while (!opens.empty()) {

@@ -234,6 +234,7 @@ Observation run_traced(const TraceOptions& options) {
 
   pid_t child = -1;
   detail::Decoder decoder(observation, 0);
+  if (options.open_sink) decoder.set_open_sink(options.open_sink);
   auto handler = [&decoder](const void* data, std::size_t size) { decoder.handle(data, size); };
   SignalGuard signals;
   detail::BpfSession session(handler);
