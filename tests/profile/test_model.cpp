@@ -392,6 +392,10 @@ TEST_CASE("a large profile written in pieces is the same text as its whole JSON 
     if (i == 7) open.extra["zz-unknown"] = Json::array({1, "two"});  // kept, sorted last
     if (i == 8) open.flags.clear();                                   // flags: []
     if (i == 9) open.path = "yes";                                    // quoted
+    if (i == 10) open.path = "/tmp/a: b #c";                          // quoted, not a key
+    if (i == 11) open.path = "/tmp/tab\there\x7f";                    // escaped
+    if (i == 12) open.path = std::string(1200, 'x');                   // long, still a value
+    if (i == 13) open.flags = {"O_RDONLY", "- odd", "yes"};            // flags quoted alike
     c.opens.push_back(open);
   }
   ExecCall exec;
@@ -426,4 +430,6 @@ TEST_CASE("a large profile written in pieces is the same text as its whole JSON 
   CHECK(tree_yaml.find("    execs: []\n") != std::string::npos);
   CHECK(tree_yaml.find("      zz-unknown:\n") != std::string::npos);
   CHECK(tree_yaml.find("path: \"yes\"") != std::string::npos);
+  CHECK(tree_yaml.find("path: \"/tmp/a: b #c\"") != std::string::npos);
+  CHECK(tree_yaml.find("      - \"- odd\"\n      - \"yes\"\n") != std::string::npos);
 }

@@ -556,6 +556,7 @@ class YamlOut {
     return *this;
   }
   void append(std::size_t count, char c) { text_.append(count, c); }
+  std::string& text() { return text_; }
   // Called between entries: passes the buffer on once it is large enough.
   void entry_done() {
     if (sink_ && text_.size() >= kChunkBytes) flush();
@@ -686,11 +687,21 @@ void emit_deferred(const Json& marker, int indent, YamlOut& out) {
   }
   out += '\n';
   const std::string pad(static_cast<std::size_t>(indent), ' ');
-  for (std::size_t i = 0; i < count; ++i)
+  const auto& write_item = out.lists()->write_item;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (write_item && write_item(marker, i, pad, out.text())) {
+      out.entry_done();
+      continue;
+    }
     emit_sequence_item(out.lists()->item(marker, i), indent, pad, out);
+  }
 }
 
 }  // namespace
+
+void append_yaml_scalar(std::string& out, const std::string& text) {
+  if (needs_quotes(text)) out += double_quoted(text); else out += text;
+}
 
 Position Document::where(const std::string& pointer) const {
   std::string p = pointer;

@@ -49,7 +49,15 @@ std::string emit_yaml(const Json& value);
 struct DeferredLists {
   std::function<std::size_t(const Json& marker)> size;
   std::function<Json(const Json& marker, std::size_t index)> item;
+  // Optional: writes entry `index` as a sequence item at indentation `pad` straight into `out`,
+  // byte for byte what item() would give, and returns true; returns false to leave the entry to
+  // item(). Lets the bulk of a recorded profile skip its JSON form.
+  std::function<bool(const Json& marker, std::size_t index, std::string_view pad,
+                     std::string& out)>
+      write_item;
 };
+// Appends `text` as a YAML scalar, quoted when emit_yaml would quote it.
+void append_yaml_scalar(std::string& out, const std::string& text);
 // The same, handed to `sink` in pieces (a large profile is never held whole as text); binary
 // values are deferred lists, written as sequences through `lists`.
 void emit_yaml(const Json& value, const TextSink& sink, const DeferredLists& lists);
