@@ -215,6 +215,7 @@ struct walk_state {
   struct dentry *dentry;
   struct vfsmount *vfsmnt;
   struct mount *mnt;
+  struct dentry *mnt_root; /* vfsmnt->mnt_root, read once per mount instead of once per step */
   int offset;
   int status; /* WALK_GOING, WALK_DONE, WALK_DETACHED or WALK_FAILED */
 };
@@ -223,6 +224,29 @@ struct walk_state {
 #define WALK_DONE 1
 #define WALK_DETACHED 2 /* done, at the root of a detached mount */
 #define WALK_FAILED 3
+
+/* A dentry's d_parent and d_name (struct qstr: hash and length in one word, then the name),
+ * which lie next to each other in struct dentry: one read per path component instead of three.
+ * The layout is checked against the kernel's BTF (CO-RE); were the fields ever apart, they are
+ * read one by one. */
+struct parent_and_name {
+  struct dentry *parent;
+  __u64 hash_len;
+  const unsigned char *name;
+};
+
+static __always_inline int read_parent_and_name(struct dentry *dentry,
+                                                struct parent_and_name *link)
+{
+  __u32 parent_at = bpf_core_field_offset(struct dentry, d_parent);
+  __u32 name_at = bpf_core_field_offset(struct dentry, d_name);
+  if (name_at == parent_at + sizeof(void *))
+    return bpf_probe_read_kernel(link, sizeof(*link), (char *)dentry + parent_at);
+  link->parent = BPF_CORE_READ(dentry, d_parent);
+  link->hash_len = BPF_CORE_READ(dentry, d_name.hash_len);
+  link->name = BPF_CORE_READ(dentry, d_name.name);
+  return 0;
+}
 
 /* One step of the walk: prepends the current dentry's name, or crosses a mount point, or ends
  * the walk. Called through bpf_loop(), so the verifier checks this body once instead of once per
@@ -239,10 +263,14 @@ static long walk_step(__u32 index, void *context)
     return 1;
   }
   struct dentry *dentry = state->dentry;
-  struct vfsmount *vfsmnt = state->vfsmnt;
   struct mount *mnt = state->mnt;
-  struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-  struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+  struct dentry *mnt_root = state->mnt_root;
+  struct parent_and_name link;
+  if (read_parent_and_name(dentry, &link) != 0) {
+    state->status = WALK_FAILED;
+    return 1;
+  }
+  struct dentry *parent = link.parent;
   if (dentry == mnt_root || dentry == parent) {
     struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
     if (dentry != mnt_root || mnt == mnt_parent || !mnt_parent) {
@@ -254,13 +282,15 @@ static long walk_step(__u32 index, void *context)
       state->status = detached ? WALK_DETACHED : WALK_DONE;
       return 1;
     }
+    struct vfsmount *parent_vfsmnt = &mnt_parent->mnt;
     state->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
     state->mnt = mnt_parent;
-    state->vfsmnt = &mnt_parent->mnt;
+    state->vfsmnt = parent_vfsmnt;
+    state->mnt_root = BPF_CORE_READ(parent_vfsmnt, mnt_root);
     return 0;
   }
-  __u32 len = BPF_CORE_READ(dentry, d_name.len);
-  const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+  __u32 len = link.hash_len >> 32; /* struct qstr: the hash, then the length (little endian) */
+  const unsigned char *name = link.name;
   int offset = state->offset - (int)len - 1;
   if (len > 255 || offset < WALK_END - (BOB_PATH_MAX - 1)) {
     state->status = WALK_FAILED;
@@ -292,6 +322,7 @@ __noinline int walk_path(__u64 dentry_addr, __u64 vfsmount_addr)
       .dentry = (struct dentry *)dentry_addr,
       .vfsmnt = (struct vfsmount *)vfsmount_addr,
       .mnt = container_of((struct vfsmount *)vfsmount_addr, struct mount, mnt),
+      .mnt_root = BPF_CORE_READ((struct vfsmount *)vfsmount_addr, mnt_root),
       .offset = WALK_END,
       .status = WALK_GOING,
   };
@@ -338,6 +369,9 @@ static __always_inline int copy_walked_path(char *dst, int offset)
   return len;
 }
 
+/* `task` must be a BTF pointer (bpf_get_current_task_btf(), a tp_btf argument): the fields on
+ * the way to the fd table are then plain loads, not bpf_probe_read_kernel() calls, and every
+ * open of the traced tree takes this way. */
 static __always_inline struct file *file_of_fd(struct task_struct *task, int fd)
 {
   if (fd < 0)
