@@ -471,10 +471,18 @@ bool needs_quotes(const std::string& s) {
   if (std::string_view("?:,[]{}#&*!|>'\"%@` \t").find(first) != std::string_view::npos) return true;
   if (first == '-' && (s.size() == 1 || s[1] == ' ')) return true;
   if (s.back() == ' ' || s.back() == ':' || s.back() == '\t') return true;
-  if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos) return true;
   if (s == "---" || s == "...") return true;
+  // One pass: this runs for every path of a recorded profile.
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (c > 0x20 && c < 0x7F) {
+      if (c == ':' && i + 1 < s.size() && s[i + 1] == ' ') return true;  // "key: value"
+      continue;
+    }
+    if (c == ' ') {
+      if (i + 1 < s.size() && s[i + 1] == '#') return true;  // " #comment"
+      continue;
+    }
     if (c < 0x20 || c == 0x7F) return true;
     // U+0085, U+2028, U+2029 and U+FEFF are line breaks or a BOM to some readers.
     if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x85) return true;
