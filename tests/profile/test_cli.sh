@@ -36,6 +36,15 @@ check "validate --format json counts errors and warnings" \
   python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["errors"]==1 and d["warnings"]==5 and d["files"]==2' "$json"
 check "validate -q hides warnings" test -z "$("$BOB" validate -q "$study/webapp/bob6k3s.yaml" 2>&1)"
 check "validate of a missing file exits 2" test "$(status_of "$BOB" validate "$work/none.yaml")" = 2
+# A file that cannot be read has no position to give: no made-up line and column.
+check "validate names a missing file without a position" \
+  grep -qxF "$work/none.yaml: error: cannot open: No such file or directory" \
+  <("$BOB" validate "$work/none.yaml" 2>/dev/null)
+check "validate names a directory without a position" \
+  grep -qxF "$work: error: is a directory, not a file" <("$BOB" validate "$work" 2>/dev/null)
+check "validate --format json gives line and column 0 for an unreadable file" \
+  test "$("$BOB" validate --format json "$work/none.yaml" 2>/dev/null |
+          jq -c '.problems[0] | [.line, .column, .pointer]')" = '[0,0,""]'
 
 # summarize: the golden row, csv, json, -o.
 row=$(sed -n 3p "$study/redis/redisbob/attacksurface.md")
@@ -122,9 +131,9 @@ for bytes in '\xed\x9f\xbf' '\xe0\xa0\x80' '\xf0\x90\x80\x80' '\xf4\x8f\xbf\xbf'
 done
 mkfifo "$hostile/fifo"
 check "a FIFO is refused instead of blocking" \
-  grep -qF "fifo: not a regular file" <(timeout 20 "$BOB" validate "$hostile/fifo" 2>&1)
+  grep -qF "fifo: error: not a regular file" <(timeout 20 "$BOB" validate "$hostile/fifo" 2>&1)
 check "a directory is named as one" \
-  grep -qF "$hostile: is a directory, not a file" <("$BOB" validate "$hostile" 2>&1)
+  grep -qF "$hostile: error: is a directory, not a file" <("$BOB" validate "$hostile" 2>&1)
 rm -rf "$hostile"
 
 echo "$passed passed, $failed failed"

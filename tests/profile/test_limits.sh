@@ -45,7 +45,7 @@ check "deep YAML: message naming the 256-level limit" \
 python3 -c "import sys; open(sys.argv[1],'w').write('x: \"' + 'a'*(65<<20) + '\"\n')" "$work/big.yaml"
 check "a 65 MiB profile: exit 2" test "$(status_of "$BOB" validate "$work/big.yaml")" = 2
 check "a 65 MiB profile: message naming the 64 MiB limit" \
-  grep -q "big.yaml: larger than the limit of 67108864 bytes" <(bounded "$BOB" validate "$work/big.yaml" 2>&1)
+  grep -q "big.yaml: error: larger than the limit of 67108864 bytes" <(bounded "$BOB" validate "$work/big.yaml" 2>&1)
 rm -f "$work/big.yaml"
 
 # Exec arguments: one beyond MAX_ARG_STRLEN (128 KiB), and 2.5 MiB in total.

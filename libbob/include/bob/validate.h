@@ -17,7 +17,7 @@ enum class Severity { error, warning };
 
 struct Problem {
   std::string file;
-  int line = 1;
+  int line = 1;    // 0 (with column 0): no position, the file could not be read at all
   int column = 1;
   Severity severity = Severity::error;
   std::string pointer;  // JSON pointer into the document ("" is the document itself)

@@ -620,7 +620,11 @@ std::vector<Problem> validate_file(const std::string& path) {
   try {
     text = fs::read_file(path, detail::kMaxInputBytes);
   } catch (const Error& e) {
-    return {Problem{path, 1, 1, Severity::error, "", e.what(), e.hint()}};
+    // Not read (missing, a directory, too large): no line or column to give, and the message
+    // already names the file.
+    std::string message = e.what();
+    if (message.rfind(path + ": ", 0) == 0) message.erase(0, path.size() + 2);
+    return {Problem{path, 0, 0, Severity::error, "", message, e.hint()}};
   }
   return validate_string(text, path);
 }
@@ -645,6 +649,9 @@ std::vector<Profile> load_file_checked(const std::string& path) {
 }
 
 std::string format_problem(const Problem& p) {
+  if (p.line == 0)  // the file itself could not be read: no position, no pointer
+    return p.file + ": " + (p.severity == Severity::error ? "error" : "warning") + ": " +
+           p.message;
   return p.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
          (p.severity == Severity::error ? "error" : "warning") + ": " +
          (p.pointer.empty() ? "/" : p.pointer) + ": " + p.message;
