@@ -4,9 +4,9 @@
 # verbosity (-q, default, -v) with credentials from a DOCKER_CONFIG (auths, a credHelper and, for
 # token auth, a refresh token), and through failures: a wrong password (401), an unknown
 # manifest, and 503 answers (through tests/oci/fault_proxy.py) whose message names the URL.
-# Everything printed, and every file written, is searched for the password, the Basic header
-# value, the refresh token, every bearer token the token server issued, the key passphrase and
-# the private key's PEM body. The search itself is checked on a planted copy first.
+# Everything printed, and every file left in the work folder, is searched for the password, the
+# Basic header value, the refresh token, every bearer token the token server issued, the key
+# passphrase and the private key's PEM body. The search itself is checked on a planted copy first.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$BOB_SOURCE_ROOT/tests/support/prereq.sh"
@@ -134,4 +134,15 @@ done
 leaks=$(search "$log" "$T"/pulled-*.yaml "$T"/pj-*.yaml)
 check "no password, Basic value, token, passphrase or key line in $(wc -l <"$log") lines of output" \
   "$leaks" ""
+# Every other file left in the work folder: bob's outputs (profiles, public keys, error files),
+# the subject's layout, anything a command wrote beside its output. Only the files that hold a
+# secret by design are left out: the private keys, the credential configs and helper, and the
+# search's own lists.
+mapfile -t written < <(find "$T" -type f ! -name '*.key' ! -path "$T/cfg-*" ! -path "$T/bin/*" \
+  ! -name secrets.txt ! -name planted.txt)
+check "the file search covers bob's outputs" \
+  "$(printf '%s\n' "${written[@]}" | grep -c -e '/pulled-' -e '/k\.pub$' -e '/px\.err$')" \
+  "$(( 3 * $(wc -w <<<"$configs") + 2 ))"  # a pull per config and verbosity, k.pub, px.err
+file_leaks=$(search "${written[@]}")
+check "no secret in any of the ${#written[@]} files left in the work folder" "$file_leaks" ""
 finish
