@@ -46,7 +46,8 @@ int run_record(int argc, char** argv) {
       ("o,output", "write the profile here (\"-\": standard output)",
        cxxopts::value<std::string>()->default_value("-"))
       ("format", "yaml or json", cxxopts::value<std::string>()->default_value("yaml"))
-      ("runs", "run the command N times and keep only what holds in every run",
+      ("runs", "run the command N times and combine the runs: path segments and args that "
+       "differ between runs become ⋯; what only some runs did is kept",
        cxxopts::value<int>()->default_value("1"))
       ("timeout", "seconds before the command is killed (0: none); a timeout fails the recording",
        cxxopts::value<int>()->default_value("0"))
