@@ -649,12 +649,11 @@ std::vector<Profile> load_file_checked(const std::string& path) {
 }
 
 std::string format_problem(const Problem& p) {
+  const std::string severity = p.severity == Severity::error ? "error" : "warning";
   if (p.line == 0)  // the file itself could not be read: no position, no pointer
-    return p.file + ": " + (p.severity == Severity::error ? "error" : "warning") + ": " +
-           p.message;
+    return p.file + ": " + severity + ": " + p.message;
   return p.file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
-         (p.severity == Severity::error ? "error" : "warning") + ": " +
-         (p.pointer.empty() ? "/" : p.pointer) + ": " + p.message;
+         severity + ": " + (p.pointer.empty() ? "/" : p.pointer) + ": " + p.message;
 }
 
 Json problem_to_json(const Problem& p) {
