@@ -2,10 +2,14 @@
 /* bob's tracer: follows one process tree and reports what it executes, opens, connects to,
  * resolves and which capabilities it checks, plus the set of syscalls it makes.
  *
- * Only tracepoints, raw tracepoints and tp_btf programs are used: the target kernels have no
- * kprobes, and fentry/LSM programs are refused under lockdown. Paths are resolved here, at event
- * time, by walking dentries and mounts (bpf_d_path() is not allowed on tracepoints), because the
- * process may be gone by the time user space reads the event.
+ * Only raw tracepoints are used: the target kernels have no kprobes, and fentry/LSM programs are
+ * refused under lockdown. Not tp_btf: libbpf would then read and search the kernel's whole BTF
+ * for the attach points at every start; bob relocates against a small copy of it instead
+ * (libbob/src/trace/kernel_btf.h). Pointers to the current task and its registers come from
+ * bpf_get_current_task_btf() and bpf_task_pt_regs(), which the verifier types, so their fields
+ * are plain loads. Paths are resolved here, at event time, by walking dentries and mounts
+ * (bpf_d_path() is not allowed on tracepoints), because the process may be gone by the time user
+ * space reads the event.
  *
  * Scope: the `tracked` map holds the tgids of the tree. User space inserts the root before the
  * root execs; sched_process_fork adds every child of a tracked process; group exit removes it.
@@ -417,15 +421,15 @@ static __always_inline struct sock *sock_of_fd(struct task_struct *task, int fd)
 
 /* ---- process tree ---------------------------------------------------------------------- */
 
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-  __u32 parent_tgid = parent->tgid;
-  __u32 child_tgid = child->tgid;
-  if (parent_tgid == child_tgid)
-    return 0; /* a thread: tracked through its tgid already */
+  __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
   if (!bpf_map_lookup_elem(&tracked, &parent_tgid))
     return 0;
+  __u32 child_tgid = BPF_CORE_READ(child, tgid);
+  if (parent_tgid == child_tgid)
+    return 0; /* a thread: tracked through its tgid already */
   __u64 unused = 0;
   if (bpf_map_update_elem(&tracked, &child_tgid, &unused, BPF_ANY) != 0) {
     __sync_fetch_and_add(&lost_tracked, 1);
@@ -437,14 +441,16 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
   fill_header(&ev->h, BOB_EV_FORK);
   ev->child_pid = child_tgid;
   ev->reserved = 0;
-  ev->child_start_ns = child->start_boottime;
+  ev->child_start_ns = BPF_CORE_READ(child, start_boottime);
   bpf_ringbuf_submit(ev, wakeup_flags());
   return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *task)
+/* The exiting task is the current one: a BTF pointer, read with plain loads. */
+SEC("raw_tp/sched_process_exit")
+int on_exit(void *ctx)
 {
+  struct task_struct *task = bpf_get_current_task_btf();
   __u32 tgid = task->tgid;
   if (!bpf_map_lookup_elem(&tracked, &tgid))
     return 0;
@@ -514,7 +520,7 @@ __noinline int capture_exec_args(__u64 filename_addr, __u64 argv_addr)
   return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
   __u32 exec_tgid = bpf_get_current_pid_tgid() >> 32;
@@ -800,13 +806,19 @@ static __always_inline void accept_exit(long ret)
 
 /* ---- every syscall: the per-tree set, plus argument capture for the ones above ---------- */
 
-/* tp_btf rather than raw_tp: `regs` is a BTF pointer, so its fields are plain loads instead of
- * bpf_probe_read_kernel() calls. Both programs run on every syscall of every process on the
- * machine while bob traces, so they return as early and as cheaply as they can. */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *kernel_regs, long id)
+/* The current task's saved registers, as a BTF pointer: their fields are plain loads instead of
+ * bpf_probe_read_kernel() calls. The raw tracepoints' own `regs` argument is the same frame, but
+ * to a raw_tp program it is a plain number. */
+static __always_inline struct bob_pt_regs *current_regs(void)
 {
-  struct bob_pt_regs *regs = (struct bob_pt_regs *)kernel_regs;
+  return (struct bob_pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+/* Both programs run on every syscall of every process on the machine while bob traces, so they
+ * return as early and as cheaply as they can. */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *unused_regs, long id)
+{
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   __u64 *state = bpf_map_lookup_elem(&tracked, &tgid);
   if (!state)
@@ -817,6 +829,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *kernel_regs, long id)
   if (id >= 0 && id < BOB_SYSCALL_SLOTS && !syscalls_seen[id & (BOB_SYSCALL_SLOTS - 1)])
     syscalls_seen[id & (BOB_SYSCALL_SLOTS - 1)] = 1;
 
+  struct bob_pt_regs *regs = current_regs();
   switch (id) {
   case NR_execve:
     capture_exec_args(regs->di, regs->si);
@@ -849,10 +862,10 @@ int BPF_PROG(on_sys_enter, struct pt_regs *kernel_regs, long id)
 /* Only opens, execs and accepts need their result. The syscall number is checked first, so the
  * other syscalls (of tracked and untracked processes alike) cost one load and no map lookup;
  * pending_execs holds entries of tracked threads only. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *kernel_regs, long ret)
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *unused_regs, long ret)
 {
-  struct bob_pt_regs *regs = (struct bob_pt_regs *)kernel_regs;
+  struct bob_pt_regs *regs = current_regs();
   long id = regs->orig_ax;
   switch (id) {
   case NR_open:
@@ -877,7 +890,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *kernel_regs, long ret)
 
 /* ---- capabilities (optional: the tracepoint exists from Linux 6.14) --------------------- */
 
-SEC("tp_btf/cap_capable")
+SEC("raw_tp/cap_capable")
 int BPF_PROG(on_cap_capable, const struct cred *cred, struct user_namespace *target_ns,
              const struct user_namespace *capable_ns, int cap, int ret)
 {

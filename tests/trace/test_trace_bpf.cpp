@@ -1,20 +1,25 @@
 // The tracer against the real kernel: each case runs one of the programs in progs/ (or a shell)
 // under run_traced and asserts the exact values recorded. Needs root and BPF: skipped (77)
 // outside CI when missing, a failure with CI=true.
+#include <bpf/libbpf.h>
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "bob/error.h"
 #include "bob/fsutil.h"
 #include "bob/trace.h"
+#include "kernel_btf.h"
 #include "prereq.h"
+#include "trace.skel.h"
 
 namespace fs = std::filesystem;
 using bob::trace::Observation;
@@ -330,4 +335,67 @@ TEST_CASE("a timeout kills the tree and marks the run incomplete") {
   auto o = bob::trace::run_traced(options);
   CHECK(o.timed_out);
   CHECK_FALSE(bob::trace::complete(o));
+}
+
+namespace {
+
+using Programs = std::map<std::string, std::vector<bpf_insn>>;
+
+// Loads bob's BPF object, with CO-RE relocation against `kernel_types` when given (as bob does)
+// or against the kernel's whole BTF (libbpf's default), and returns each program's final
+// instructions. Map references are file descriptors, different in each load: they are zeroed.
+Programs load_programs(bob::trace::detail::MinimalKernelBtf* kernel_types) {
+  bpf_object_open_opts options{};
+  options.sz = sizeof(options);
+  if (kernel_types) options.btf_custom_path = kernel_types->path().c_str();
+  bob_trace_bpf* skeleton = bob_trace_bpf__open_opts(&options);
+  REQUIRE(skeleton != nullptr);
+  if (kernel_types) REQUIRE_MESSAGE(kernel_types->fill(bpf_object__btf(skeleton->obj)),
+                                    kernel_types->reason());
+  REQUIRE(bob_trace_bpf__load(skeleton) == 0);
+  Programs programs;
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, skeleton->obj) {
+    const bpf_insn* insns = bpf_program__insns(program);
+    std::vector<bpf_insn> copy(insns, insns + bpf_program__insn_cnt(program));
+    for (std::size_t i = 0; i + 1 < copy.size(); ++i) {
+      bool wide_load = copy[i].code == (BPF_LD | BPF_IMM | BPF_DW);
+      if (wide_load && (copy[i].src_reg == BPF_PSEUDO_MAP_FD ||
+                        copy[i].src_reg == BPF_PSEUDO_MAP_VALUE))
+        copy[i].imm = 0;
+      if (wide_load) ++i;  // its second half holds no map reference for these kinds
+    }
+    programs[bpf_program__name(program)] = std::move(copy);
+  }
+  bob_trace_bpf__destroy(skeleton);
+  return programs;
+}
+
+bool same_instructions(const std::vector<bpf_insn>& a, const std::vector<bpf_insn>& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](const bpf_insn& x, const bpf_insn& y) {
+           return std::memcmp(&x, &y, sizeof(x)) == 0;
+         });
+}
+
+}  // namespace
+
+TEST_CASE("relocation against bob's small copy of the kernel's types gives the same programs") {
+  need_bpf();
+  bob::trace::detail::MinimalKernelBtf kernel_types;
+  REQUIRE_FALSE(kernel_types.path().empty());
+  Programs with_copy = load_programs(&kernel_types);
+  Programs with_whole_btf = load_programs(nullptr);
+  // The copy holds the kernel's definitions of the object's structs and what they embed: some
+  // hundreds of types, against ~126,000 in the kernel.
+  CHECK(kernel_types.types() > 50);
+  CHECK(kernel_types.types() < 5000);
+  REQUIRE(with_copy.size() == 6);
+  REQUIRE(with_whole_btf.size() == with_copy.size());
+  for (const auto& [name, insns] : with_whole_btf) {
+    INFO(name);
+    REQUIRE(with_copy.count(name) == 1);
+    CHECK(insns.size() > 50);
+    CHECK(same_instructions(with_copy[name], insns));
+  }
 }

@@ -15,6 +15,7 @@
 
 #include "bob/error.h"
 #include "bob/log.h"
+#include "kernel_btf.h"
 #include "trace.skel.h"
 
 namespace bob::trace::detail {
@@ -148,6 +149,27 @@ std::string tail_lines(const std::string& text, std::size_t count) {
   return out;
 }
 
+// Opens the skeleton so that libbpf relocates it against the small copy of the kernel's types
+// (kernel_btf.h); filled once, on the first open. When the copy cannot be made, the object is
+// opened without it and libbpf reads the kernel's whole BTF, as it would anyway.
+bob_trace_bpf* open_skeleton(MinimalKernelBtf& kernel_types, bool& use_copy, bool& filled) {
+  bpf_object_open_opts options{};
+  options.sz = sizeof(options);
+  if (use_copy) options.btf_custom_path = kernel_types.path().c_str();
+  bob_trace_bpf* skeleton = bob_trace_bpf__open_opts(&options);
+  if (!skeleton || !use_copy || filled) return skeleton;
+  filled = kernel_types.fill(bpf_object__btf(skeleton->obj));
+  if (filled) {
+    log::debug("trace: CO-RE relocation against " + std::to_string(kernel_types.types()) +
+               " kernel types");
+    return skeleton;
+  }
+  log::debug("trace: CO-RE relocation against the kernel's whole BTF: " + kernel_types.reason());
+  use_copy = false;
+  bob_trace_bpf__destroy(skeleton);
+  return bob_trace_bpf__open_opts(nullptr);
+}
+
 }  // namespace
 
 BpfSession::BpfSession(Handler handler, bool load_only) : handler_(std::move(handler)) {
@@ -176,12 +198,15 @@ void BpfSession::release() {
 }
 
 void BpfSession::load() {
-  // The capability program is optional: on kernels before 6.14 there is no cap_capable
-  // tracepoint, libbpf fails to find its BTF type and names the program; bob then loads again
-  // without it. (Probing the vmlinux BTF first would parse it twice: ~15 MB and ~0.3 s.)
+  // The capability program is optional. On kernels before 6.14 there is no cap_capable
+  // tracepoint: attaching it fails (attach() notes that). Should the verifier refuse it, libbpf
+  // names the program and bob loads again without it.
+  MinimalKernelBtf kernel_types;
+  bool use_copy = !kernel_types.path().empty();
+  bool filled = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     take_libbpf_log();
-    skeleton_ = bob_trace_bpf__open();
+    skeleton_ = open_skeleton(kernel_types, use_copy, filled);
     if (!skeleton_)
       fail(Exit::inconclusive,
            std::string("cannot open the BPF object: ") + std::strerror(errno),
@@ -246,7 +271,7 @@ void BpfSession::attach() {
     fail(Exit::inconclusive,
          "cannot attach BPF program '" + name + "' to " + hook_of(program) + ": " +
              std::strerror(error) + " (errno " + std::to_string(error) + ")",
-         "raw tracepoints and tp_btf need root and a kernel with BTF; see docs/tracing.md");
+         "raw tracepoints need root and a kernel with BTF; see docs/tracing.md");
   }
 }
 
