@@ -3,6 +3,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -189,6 +191,9 @@ BpfSession::BpfSession(Handler handler, bool load_only) : handler_(std::move(han
 BpfSession::~BpfSession() { release(); }
 
 void BpfSession::release() {
+  stop_watching_exit();
+  if (wait_set_ >= 0) close(wait_set_);
+  wait_set_ = -1;
   if (ring_) ring_buffer__free(ring_);
   ring_ = nullptr;
   for (auto* link : links_) bpf_link__destroy(link);
@@ -248,6 +253,14 @@ void BpfSession::load() {
   if (!ring_)
     fail(Exit::inconclusive,
          std::string("cannot map the BPF ring buffer: ") + std::strerror(errno));
+  // An epoll fd is readable when one in its set is: the ring's wake-ups come through this set.
+  wait_set_ = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ring_ready{};
+  ring_ready.events = EPOLLIN;
+  if (wait_set_ < 0 ||
+      epoll_ctl(wait_set_, EPOLL_CTL_ADD, ring_buffer__epoll_fd(ring_), &ring_ready) != 0)
+    fail(Exit::inconclusive,
+         std::string("cannot wait on the BPF ring buffer: ") + std::strerror(errno));
 }
 
 void BpfSession::attach() {
@@ -299,11 +312,32 @@ int BpfSession::consume() {
   return n < 0 ? 0 : n;
 }
 
+void BpfSession::watch_exit(pid_t pid) {
+  stop_watching_exit();
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return;  // Linux < 5.3: the exit is seen at the next tick instead
+  epoll_event exited{};
+  exited.events = EPOLLIN;
+  if (epoll_ctl(wait_set_, EPOLL_CTL_ADD, pidfd, &exited) != 0) {
+    close(pidfd);
+    return;
+  }
+  exit_pidfd_ = pidfd;
+}
+
+void BpfSession::stop_watching_exit() {
+  if (exit_pidfd_ < 0) return;
+  // An exited process's pidfd stays readable: left in the set, it would end every wait at once.
+  epoll_ctl(wait_set_, EPOLL_CTL_DEL, exit_pidfd_, nullptr);
+  close(exit_pidfd_);
+  exit_pidfd_ = -1;
+}
+
 void BpfSession::wait(std::chrono::milliseconds timeout) {
-  int n = ring_buffer__poll(ring_, static_cast<int>(timeout.count()));
-  if (n < 0 && n != -EINTR)
+  epoll_event ready[2];
+  if (epoll_wait(wait_set_, ready, 2, static_cast<int>(timeout.count())) < 0 && errno != EINTR)
     fail(Exit::inconclusive, std::string("waiting on the BPF ring buffer failed: ") +
-                                 std::strerror(-n));
+                                 std::strerror(errno));
 }
 
 std::vector<pid_t> BpfSession::tracked_pids() const {

@@ -39,10 +39,14 @@ class BpfSession {
   BpfSession& operator=(const BpfSession&) = delete;
 
   void track(pid_t pid);
+  // Makes wait() return as soon as process `pid` has exited, until stop_watching_exit(); without
+  // it (or on a kernel without pidfds) bob notices the exit at the next tick.
+  void watch_exit(pid_t pid);
+  void stop_watching_exit();
   // Consumes every record waiting in the ring buffer; returns how many.
   int consume();
-  // Sleeps up to `timeout`, or until the kernel wakes bob because the ring is filling up
-  // (trace.bpf.c wakeup_flags), consuming what is there in that case.
+  // Sleeps up to `timeout`, until the kernel wakes bob because the ring is filling up
+  // (trace.bpf.c wakeup_flags), or until the watched process exits. Consumes nothing.
   void wait(std::chrono::milliseconds timeout);
   std::vector<pid_t> tracked_pids() const;
   KernelCounters counters() const;
@@ -59,6 +63,8 @@ class BpfSession {
   Handler handler_;
   bob_trace_bpf* skeleton_ = nullptr;
   ring_buffer* ring_ = nullptr;
+  int wait_set_ = -1;  // epoll: the ring buffer's own epoll fd, and the watched pidfd
+  int exit_pidfd_ = -1;
   std::vector<bpf_link*> links_;
   bool capabilities_traced_ = true;
   long consumed_calls_ = 0;  // for BOB_TRACE_TEST_FAULT consume-error-after

@@ -269,6 +269,7 @@ Observation run_traced(const TraceOptions& options) {
   decoder.set_root_pid(child);
   try {
     session.track(child);
+    session.watch_exit(child);
   } catch (...) {
     close(release[1]);  // the child sees EOF and exits without running the command
     waitpid(child, nullptr, 0);
@@ -303,6 +304,7 @@ Observation run_traced(const TraceOptions& options) {
       if (!root_done && waitpid(child, &status, WNOHANG) == child) {
         root_done = true;
         root_exit_time = now;
+        session.stop_watching_exit();
       }
       if (interrupt_signal != 0) {
         observation.interrupted_by = interrupt_signal;
