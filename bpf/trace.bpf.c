@@ -2,12 +2,10 @@
 /* bob's tracer: follows one process tree and reports what it executes, opens, connects to,
  * resolves and which capabilities it checks, plus the set of syscalls it makes.
  *
- * Only raw tracepoints are used: the target kernels have no kprobes, and fentry/LSM programs are
- * refused under lockdown. Not tp_btf: libbpf would then read and search the kernel's whole BTF
- * for the attach points at every start; bob relocates against a small copy of it instead
- * (libbob/src/trace/kernel_btf.h). Pointers to the current task and its registers come from
- * bpf_get_current_task_btf() and bpf_task_pt_regs(), which the verifier types, so their fields
- * are plain loads. Paths are resolved here, at event time, by walking dentries and mounts
+ * Only raw tracepoints are used, BTF-typed (tp_btf) for the two syscall hooks: the target kernels
+ * have no kprobes, and fentry/LSM programs are refused under lockdown. libbpf relocates the
+ * programs against a small copy of the kernel's BTF that bob makes (libbob/src/trace/kernel_btf.h)
+ * instead of the whole of it. Paths are resolved here, at event time, by walking dentries and mounts
  * (bpf_d_path() is not allowed on tracepoints), because the process may be gone by the time user
  * space reads the event.
  *
@@ -808,14 +806,6 @@ static __always_inline void accept_exit(long ret)
 
 /* ---- every syscall: the per-tree set, plus argument capture for the ones above ---------- */
 
-/* The current task's saved registers, as a BTF pointer: their fields are plain loads instead of
- * bpf_probe_read_kernel() calls. The raw tracepoints' own `regs` argument is the same frame, but
- * to a raw_tp program it is a plain number. */
-static __always_inline struct bob_pt_regs *current_regs(void)
-{
-  return (struct bob_pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
 static __always_inline void capture_arguments(long id, struct bob_pt_regs *regs)
 {
   switch (id) {
@@ -846,9 +836,14 @@ static __always_inline void capture_arguments(long id, struct bob_pt_regs *regs)
 }
 
 /* Both programs run on every syscall of every process on the machine while bob traces, so they
- * return as early and as cheaply as they can. */
-SEC("raw_tp/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *unused_regs, long id)
+ * return as early and as cheaply as they can. They are BTF-typed raw tracepoints (tp_btf), so
+ * `regs` is a BTF pointer and its fields are plain loads: as a raw_tp, the syscall number alone
+ * cost two helper calls (~35 ns) per syscall of every process. The section is bob's own:
+ * libbpf's tp_btf would read and search the kernel's whole BTF for the attach point at every
+ * start, while bob gives it the type id it found in its own reading of that BTF
+ * (bpf_session.cpp, prepare_btf_tracepoint). */
+SEC("bob_tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *kernel_regs, long id)
 {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   __u64 *state = bpf_map_lookup_elem(&tracked, &tgid);
@@ -867,7 +862,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *unused_regs, long id)
   case NR_sendto:
   case NR_sendmsg:
   case NR_sendmmsg:
-    capture_arguments(id, current_regs()); /* the registers only when needed: a helper call */
+    capture_arguments(id, (struct bob_pt_regs *)kernel_regs);
     break;
   default:
     break;
@@ -878,10 +873,10 @@ int BPF_PROG(on_sys_enter, struct pt_regs *unused_regs, long id)
 /* Only opens, execs and accepts need their result. The syscall number is checked first, so the
  * other syscalls (of tracked and untracked processes alike) cost one load and no map lookup;
  * pending_execs holds entries of tracked threads only. */
-SEC("raw_tp/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *unused_regs, long ret)
+SEC("bob_tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *kernel_regs, long ret)
 {
-  struct bob_pt_regs *regs = current_regs();
+  struct bob_pt_regs *regs = (struct bob_pt_regs *)kernel_regs;
   long id = regs->orig_ax;
   switch (id) {
   case NR_open:

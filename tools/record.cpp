@@ -1,6 +1,7 @@
 // bob record: run a command under tracing and write the profile of what it did.
 #include <sys/resource.h>
 
+#include <chrono>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -14,6 +15,12 @@
 #include "command.h"
 
 namespace {
+
+std::string milliseconds_since(std::chrono::steady_clock::time_point start,
+                               std::chrono::steady_clock::time_point end) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
+  return std::to_string(us / 1000) + "." + std::to_string(us / 100 % 10) + " ms";
+}
 
 int run_record(int argc, char** argv) {
   // Everything after `--` is the command, untouched by option parsing.
@@ -110,7 +117,9 @@ int run_record(int argc, char** argv) {
   record_options.container = result["container"].as<std::string>();
   record_options.namespace_name = result["namespace"].as<std::string>();
   // The recordings are handed over: their events are released as the profile is built.
+  const auto build_start = std::chrono::steady_clock::now();
   auto profile = bob::trace::recordings_to_profile(std::move(recordings), record_options);
+  const auto write_start = std::chrono::steady_clock::now();
   rusage before_text{};
   getrusage(RUSAGE_SELF, &before_text);
   bob::log::debug("record: peak memory before writing the profile " +
@@ -122,6 +131,9 @@ int run_record(int argc, char** argv) {
                              [&](const bob::fs::PieceWriter& write) {
                                bob::profile::write(profile, text_format, write);
                              });
+  bob::log::debug("record: profile built in " + milliseconds_since(build_start, write_start) +
+                  ", written in " +
+                  milliseconds_since(write_start, std::chrono::steady_clock::now()));
   const auto& c = profile.containers.front();
   bob::log::info("record: " + std::to_string(c.execs.size()) + " execs, " +
                  std::to_string(c.opens.size()) + " opens, " +

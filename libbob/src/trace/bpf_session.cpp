@@ -151,22 +151,43 @@ std::string tail_lines(const std::string& text, std::size_t count) {
   return out;
 }
 
-// Opens the skeleton so that libbpf relocates it against the small copy of the kernel's types
-// (kernel_btf.h); filled once, on the first open. When the copy cannot be made, the object is
-// opened without it and libbpf reads the kernel's whole BTF, as it would anyway.
-bob_trace_bpf* open_skeleton(MinimalKernelBtf& kernel_types, bool& use_copy, bool& filled) {
+// The tracepoints the object's BTF-typed programs attach to (SEC("bob_tp_btf/NAME")).
+std::vector<std::string> btf_tracepoints(const bpf_object* object) {
+  std::vector<std::string> names;
+  const std::string_view prefix = kBtfTracepointSection;
+  bpf_program* program = nullptr;
+  bpf_object__for_each_program(program, object) {
+    std::string_view section = bpf_program__section_name(program);
+    if (section.substr(0, prefix.size()) == prefix)
+      names.emplace_back(section.substr(prefix.size()));
+  }
+  return names;
+}
+
+// Opens the skeleton so that libbpf relocates it against bob's small copy of the kernel's types
+// (kernel_btf.h), filled on the first open. When the copy cannot be made, the object is opened
+// again without it and libbpf reads the kernel's whole BTF for CO-RE, as it would anyway.
+bob_trace_bpf* open_skeleton(KernelTypes& kernel_types, bool& use_copy, bool& filled) {
+  register_btf_tracepoint_section();
   bpf_object_open_opts options{};
   options.sz = sizeof(options);
   if (use_copy) options.btf_custom_path = kernel_types.path().c_str();
   bob_trace_bpf* skeleton = bob_trace_bpf__open_opts(&options);
-  if (!skeleton || !use_copy || filled) return skeleton;
-  filled = kernel_types.fill(bpf_object__btf(skeleton->obj));
-  if (filled) {
-    log::debug("trace: CO-RE relocation against " + std::to_string(kernel_types.types()) +
+  if (!skeleton || filled) return skeleton;
+  if (!kernel_types.fill(bpf_object__btf(skeleton->obj), btf_tracepoints(skeleton->obj))) {
+    bob_trace_bpf__destroy(skeleton);
+    fail(Exit::inconclusive, kernel_types.reason(),
+         "bob needs a kernel with BTF (CONFIG_DEBUG_INFO_BTF); see docs/tracing.md");
+  }
+  filled = true;
+  if (use_copy && kernel_types.has_copy()) {
+    log::debug("trace: CO-RE relocation against " + std::to_string(kernel_types.copied_types()) +
                " kernel types");
     return skeleton;
   }
-  log::debug("trace: CO-RE relocation against the kernel's whole BTF: " + kernel_types.reason());
+  if (use_copy)
+    log::debug("trace: CO-RE relocation against the kernel's whole BTF: " +
+               kernel_types.reason());
   use_copy = false;
   bob_trace_bpf__destroy(skeleton);
   return bob_trace_bpf__open_opts(nullptr);
@@ -206,7 +227,7 @@ void BpfSession::load() {
   // The capability program is optional. On kernels before 6.14 there is no cap_capable
   // tracepoint: attaching it fails (attach() notes that). Should the verifier refuse it, libbpf
   // names the program and bob loads again without it.
-  MinimalKernelBtf kernel_types;
+  KernelTypes kernel_types;
   bool use_copy = !kernel_types.path().empty();
   bool filled = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -269,7 +290,11 @@ void BpfSession::attach() {
     if (!bpf_program__autoload(program)) continue;
     std::string name = bpf_program__name(program);
     take_libbpf_log();
-    bpf_link* link = bpf_program__attach(program);
+    // A BTF-typed tracepoint of bob's own section (kernel_btf.h) has no libbpf auto-attach.
+    std::string_view section = bpf_program__section_name(program);
+    bool btf_typed = section.substr(0, std::strlen(kBtfTracepointSection)) ==
+                     kBtfTracepointSection;
+    bpf_link* link = btf_typed ? bpf_program__attach_trace(program) : bpf_program__attach(program);
     if (link) {
       links_.push_back(link);
       continue;

@@ -1,6 +1,8 @@
-// Copies the kernel types bob's BPF object relocates against into a small BTF (see the header).
+// Reads the kernel's BTF once for the BPF object: a small copy of its types for CO-RE, and the
+// attach points of bob's BTF-typed tracepoints (see the header).
 #include "kernel_btf.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
@@ -178,25 +181,83 @@ class Copier {
   __u32 void_pointer_ = 0;
 };
 
-// The kernel's structs and unions whose names `wanted` has, copied into a new BTF.
-BtfPtr minimal_copy(const btf* kernel, const btf* wanted) {
+constexpr std::string_view kTracepointTypedefPrefix = "btf_trace_";
+
+// One pass over the kernel's types: copies into `out` every struct and union of a name `wanted`
+// has (all of them, as libbpf would consider each one a candidate), and notes the id of the
+// btf_trace_NAME typedef of each tracepoint. A failed copy leaves `out` null.
+void scan_kernel_types(const btf* kernel, const btf* wanted,
+                       const std::vector<std::string>& tracepoints, BtfPtr& out,
+                       std::map<std::string, int>& attach_ids, std::string& copy_failure) {
   std::unordered_set<std::string> names = wanted_names(wanted);
-  BtfPtr out(btf__new_empty());
-  if (!out) throw std::runtime_error("cannot create a BTF object");
-  Copier copier(kernel, out.get());
-  // Every kernel type of a wanted name, as libbpf would consider each one a candidate.
+  std::unordered_set<std::string_view> attach_names(tracepoints.begin(), tracepoints.end());
+  std::unique_ptr<Copier> copier;
+  if (out) copier = std::make_unique<Copier>(kernel, out.get());
   for (__u32 id = 1; id < btf__type_cnt(kernel); ++id) {
     const btf_type* t = btf__type_by_id(kernel, id);
-    if (!is_composite(t) || t->name_off == 0) continue;
+    if (t->name_off == 0) continue;
+    if (btf_is_typedef(t)) {
+      std::string_view name = btf__name_by_offset(kernel, t->name_off);
+      if (name.substr(0, kTracepointTypedefPrefix.size()) != kTracepointTypedefPrefix) continue;
+      name.remove_prefix(kTracepointTypedefPrefix.size());
+      if (attach_names.count(name)) attach_ids[std::string(name)] = static_cast<int>(id);
+      continue;
+    }
+    if (!copier || !is_composite(t)) continue;
     const char* name = btf__name_by_offset(kernel, t->name_off);
-    if (names.count(std::string(essential_name(name)))) copier.copy(id);
+    if (!names.count(std::string(essential_name(name)))) continue;
+    try {
+      copier->copy(id);
+    } catch (const std::exception& e) {
+      copy_failure = e.what();
+      copier.reset();
+      out.reset();
+    }
   }
-  return out;
+}
+
+// The ids the section handler gives the kernel, published by KernelTypes::fill().
+std::mutex attach_ids_mutex;
+std::map<std::string, int> published_attach_ids;
+
+int published_attach_id(const std::string& tracepoint) {
+  std::lock_guard<std::mutex> lock(attach_ids_mutex);
+  auto it = published_attach_ids.find(tracepoint);
+  return it == published_attach_ids.end() ? 0 : it->second;
+}
+
+// libbpf calls this just before loading a kBtfTracepointSection program. Until here the program
+// is a plain raw_tp, so that libbpf saw no reason to read the kernel's BTF; now it becomes a
+// tp_btf program (BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP) with the attach point bob found.
+int prepare_btf_tracepoint(bpf_program* program, bpf_prog_load_opts* options, long /*cookie*/) {
+  std::string section = bpf_program__section_name(program);
+  int id = published_attach_id(section.substr(std::string_view(kBtfTracepointSection).size()));
+  if (id <= 0) return -ENOENT;  // libbpf's warning names the program; the kernel lacks the hook
+  int error = bpf_program__set_type(program, BPF_PROG_TYPE_TRACING);
+  if (error) return error;
+  options->expected_attach_type = BPF_TRACE_RAW_TP;
+  options->attach_btf_id = static_cast<__u32>(id);
+  options->attach_btf_obj_fd = 0;  // vmlinux
+  return 0;
 }
 
 }  // namespace
 
-MinimalKernelBtf::MinimalKernelBtf() {
+void register_btf_tracepoint_section() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    libbpf_prog_handler_opts options{};
+    options.sz = sizeof(options);
+    options.prog_prepare_load_fn = prepare_btf_tracepoint;
+    int id = libbpf_register_prog_handler(kBtfTracepointSection, BPF_PROG_TYPE_RAW_TRACEPOINT,
+                                          BPF_TRACE_RAW_TP, &options);
+    if (id < 0)
+      throw std::runtime_error(std::string("cannot register bob's tp_btf section with libbpf: ") +
+                               std::strerror(-id));
+  });
+}
+
+KernelTypes::KernelTypes() {
   fd_ = memfd_create("bob-kernel-btf", MFD_CLOEXEC);
   if (fd_ < 0) {
     reason_ = std::string("memfd_create: ") + std::strerror(errno);
@@ -205,33 +266,48 @@ MinimalKernelBtf::MinimalKernelBtf() {
   path_ = "/proc/self/fd/" + std::to_string(fd_);
 }
 
-bool MinimalKernelBtf::fill(const btf* wanted) {
-  if (fd_ < 0) return false;
-  try {
-    BtfPtr kernel = load_kernel_btf();
-    if (!kernel) throw std::runtime_error(std::string("cannot read the kernel's BTF: ") +
-                                          std::strerror(errno));
-    BtfPtr copy = minimal_copy(kernel.get(), wanted);
-    __u32 size = 0;
-    const char* bytes = static_cast<const char*>(btf__raw_data(copy.get(), &size));
-    if (!bytes) throw std::runtime_error("cannot serialise the BTF copy");
-    for (__u32 done = 0; done < size;) {
-      ssize_t n = pwrite(fd_, bytes + done, size - done, done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw std::runtime_error(std::string("writing the BTF copy: ") +
-                                           std::strerror(errno));
-      done += static_cast<__u32>(n);
-    }
-    types_ = btf__type_cnt(copy.get()) - 1;
-    return true;
-  } catch (const std::exception& e) {
-    reason_ = e.what();
-    return false;
-  }
+KernelTypes::~KernelTypes() {
+  if (fd_ >= 0) close(fd_);
 }
 
-MinimalKernelBtf::~MinimalKernelBtf() {
-  if (fd_ >= 0) close(fd_);
+bool KernelTypes::fill(const btf* object, const std::vector<std::string>& tracepoints) {
+  BtfPtr kernel = load_kernel_btf();
+  if (!kernel) {
+    reason_ = std::string("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): ") +
+              std::strerror(errno);
+    return false;
+  }
+  BtfPtr copy(fd_ >= 0 ? btf__new_empty() : nullptr);
+  std::string copy_failure = fd_ >= 0 ? "" : reason_;
+  attach_ids_.clear();
+  scan_kernel_types(kernel.get(), object, tracepoints, copy, attach_ids_, copy_failure);
+  {
+    std::lock_guard<std::mutex> lock(attach_ids_mutex);
+    published_attach_ids = attach_ids_;
+  }
+  has_copy_ = copy && write_copy(copy.get(), copy_failure);
+  if (!has_copy_) reason_ = copy_failure;
+  return true;
+}
+
+bool KernelTypes::write_copy(const btf* copy, std::string& failure) {
+  __u32 size = 0;
+  const char* bytes = static_cast<const char*>(btf__raw_data(copy, &size));
+  if (!bytes) {
+    failure = "cannot serialise the BTF copy";
+    return false;
+  }
+  for (__u32 done = 0; done < size;) {
+    ssize_t n = pwrite(fd_, bytes + done, size - done, done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      failure = std::string("writing the BTF copy: ") + std::strerror(errno);
+      return false;
+    }
+    done += static_cast<__u32>(n);
+  }
+  copied_types_ = btf__type_cnt(copy) - 1;
+  return true;
 }
 
 }  // namespace bob::trace::detail
