@@ -322,6 +322,8 @@ void BpfSession::track(pid_t pid) {
     fail(Exit::inconclusive,
          std::string("cannot insert the command's pid into the tracked map: ") +
              std::strerror(errno));
+  // The programs' per-syscall test reads this mirror of the map (trace.bpf.c, active_tgids).
+  __atomic_store_n(&skeleton_->bss->awaiting_exec_tgid, key, __ATOMIC_SEQ_CST);
 }
 
 int BpfSession::consume() {
