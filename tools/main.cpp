@@ -1,6 +1,7 @@
 // bob: the command-line entry point. It only dispatches; each command is a file in tools/.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -98,9 +99,44 @@ int report(const bob::Error& e) {
   return bob::exit_status(e.code());
 }
 
+// Objects kept until the process ends (keep_until_exit); destroyed only under AddressSanitizer.
+std::vector<std::shared_ptr<const void>>& kept_objects() {
+  static auto* kept = new std::vector<std::shared_ptr<const void>>;
+  return *kept;
+}
+
+// Ends the process after a command. Output is flushed; destructors and the libraries' exit
+// handlers are skipped (they only give memory back that the kernel takes back anyway: ~5 ms
+// after a large `bob record`). Under AddressSanitizer the normal exit runs, for leak checking.
+int finish(int status) {
+#if defined(__SANITIZE_ADDRESS__)
+  kept_objects().clear();
+  return status;
+#else
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  std::_Exit(status);
+#endif
+}
+
+int run_command(int argc, char** argv);
+
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace bob::cli {
+
+void keep_until_exit(std::shared_ptr<const void> object) {
+  kept_objects().push_back(std::move(object));
+}
+
+}  // namespace bob::cli
+
+int main(int argc, char** argv) { return finish(run_command(argc, argv)); }
+
+namespace {
+
+int run_command(int argc, char** argv) {
   if (argc < 2) {
     print_usage();
     return bob::exit_status(bob::Exit::usage);
@@ -141,3 +177,5 @@ int main(int argc, char** argv) {
     return bob::exit_status(bob::Exit::usage);
   }
 }
+
+}  // namespace

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -118,7 +119,9 @@ int run_record(int argc, char** argv) {
   record_options.namespace_name = result["namespace"].as<std::string>();
   // The recordings are handed over: their events are released as the profile is built.
   const auto build_start = std::chrono::steady_clock::now();
-  auto profile = bob::trace::recordings_to_profile(std::move(recordings), record_options);
+  auto profile = std::make_shared<const bob::profile::Profile>(
+      bob::trace::recordings_to_profile(std::move(recordings), record_options));
+  bob::cli::keep_until_exit(profile);
   const auto write_start = std::chrono::steady_clock::now();
   rusage before_text{};
   getrusage(RUSAGE_SELF, &before_text);
@@ -129,12 +132,12 @@ int run_record(int argc, char** argv) {
       format == "json" ? bob::profile::Format::json : bob::profile::Format::yaml;
   bob::fs::write_file_atomic(result["output"].as<std::string>(),
                              [&](const bob::fs::PieceWriter& write) {
-                               bob::profile::write(profile, text_format, write);
+                               bob::profile::write(*profile, text_format, write);
                              });
   bob::log::debug("record: profile built in " + milliseconds_since(build_start, write_start) +
                   ", written in " +
                   milliseconds_since(write_start, std::chrono::steady_clock::now()));
-  const auto& c = profile.containers.front();
+  const auto& c = profile->containers.front();
   bob::log::info("record: " + std::to_string(c.execs.size()) + " execs, " +
                  std::to_string(c.opens.size()) + " opens, " +
                  std::to_string(c.syscalls.size()) + " syscalls, " +
