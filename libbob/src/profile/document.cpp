@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <string_view>
@@ -464,20 +465,39 @@ bool resolves_to_non_string(const std::string& s) {
   return false;
 }
 
+// Letters, digits and underscores, starting with a letter (O_RDONLY, NET_ADMIN, ...): of those,
+// YAML 1.1 readers take only the words of resolves_to_non_string's list for something else.
+bool is_identifier(const std::string& s) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!letter(s.front())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return letter(c) || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
 bool needs_quotes(const std::string& s) {
   if (s.empty()) return true;
+  // Every open of a recorded profile has its flags, all identifiers: decided in one pass.
+  if (is_identifier(s)) return s.size() <= 5 && resolves_to_non_string(s);
   // An absolute path (most strings of a profile) is never a YAML word, number or timestamp.
   if (s.front() != '/' && resolves_to_non_string(s)) return true;
   char first = s.front();
   if (std::string_view("?:,[]{}#&*!|>'\"%@` \t").find(first) != std::string_view::npos) return true;
   if (first == '-' && (s.size() == 1 || s[1] == ' ')) return true;
   if (s.back() == ' ' || s.back() == ':' || s.back() == '\t') return true;
-  if (s == "---" || s == "...") return true;
-  // One pass: this runs for every path of a recorded profile.
+  if (s.size() == 3 && (s == "---" || s == "...")) return true;
+  // One pass: this runs for every path of a recorded profile. Most bytes are printable ASCII
+  // other than ':' and are passed over with one table lookup.
+  static constexpr auto kLookCloser = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 256; ++c) table[c] = c <= 0x20 || c >= 0x7F || c == ':';
+    return table;
+  }();
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c > 0x20 && c < 0x7F) {
-      if (c == ':' && i + 1 < s.size() && s[i + 1] == ' ') return true;  // "key: value"
+    if (!kLookCloser[c]) continue;
+    if (c == ':') {
+      if (i + 1 < s.size() && s[i + 1] == ' ') return true;  // "key: value"
       continue;
     }
     if (c == ' ') {
