@@ -9,4 +9,12 @@ out=$("$BOB" --version); check "--version prints the version" "$out" "bob $(grep
 err=$("$BOB" frobnicate 2>&1); rc=$?
 check "unknown command exits 2" "$rc" 2
 case "$err" in *"unknown command 'frobnicate'"*) echo "ok unknown command is named";; *) echo "FAIL message: $err"; fails=$((fails+1));; esac
+# libcurl and libarchive (and the ~40 libraries behind them) are opened only by the commands that
+# use them (libbob/src/oci/loaded_libs.h): a command without a registry does not load them.
+loaded=$(LD_DEBUG=libs "$BOB" validate "$BOB_SOURCE_ROOT/testdata/does-not-exist.yaml" 2>&1 |
+         grep -oE "calling init: [^ ]*lib(curl|archive)[^ ]*" | sort -u)
+check "a command without a registry loads neither libcurl nor libarchive" "$loaded" ""
+loaded=$(LD_DEBUG=libs "$BOB" validate "$BOB_SOURCE_ROOT/testdata/does-not-exist.yaml" 2>&1 |
+         grep -c "calling init: .*libyaml-cpp")
+check "LD_DEBUG shows the libraries bob does load" "$loaded" 1
 [ "$fails" -eq 0 ]  # not `exit $fails`: a count of 256 would exit 0

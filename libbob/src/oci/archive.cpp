@@ -21,6 +21,7 @@
 #include "bob/artifact.h"
 #include "bob/error.h"
 #include "bob/fsutil.h"
+#include "loaded_libs.h"
 
 namespace bob::artifact {
 namespace {
@@ -28,13 +29,13 @@ namespace {
 namespace stdfs = std::filesystem;
 
 struct ArchiveWriterDeleter {
-  void operator()(struct archive* a) const { archive_write_free(a); }
+  void operator()(struct archive* a) const { oci::detail::archive().write_free(a); }
 };
 struct ArchiveReaderDeleter {
-  void operator()(struct archive* a) const { archive_read_free(a); }
+  void operator()(struct archive* a) const { oci::detail::archive().read_free(a); }
 };
 struct EntryDeleter {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
+  void operator()(archive_entry* e) const { oci::detail::archive().entry_free(e); }
 };
 using Writer = std::unique_ptr<struct archive, ArchiveWriterDeleter>;
 using Reader = std::unique_ptr<struct archive, ArchiveReaderDeleter>;
@@ -77,7 +78,7 @@ std::vector<SourceEntry> list_tree(const stdfs::path& root) {
 
 void check_write(struct archive* a, int rc, const std::string& what) {
   if (rc == ARCHIVE_OK) return;
-  fail(Exit::usage, what + ": " + (archive_error_string(a) ? archive_error_string(a) : "failed"));
+  fail(Exit::usage, what + ": " + (oci::detail::archive().error_string(a) ? oci::detail::archive().error_string(a) : "failed"));
 }
 
 la_ssize_t write_callback(struct archive*, void* client, const void* buffer, size_t length) {
@@ -135,11 +136,11 @@ void write_extracted_file(struct archive* reader, const stdfs::path& path, const
   std::uint64_t written = 0;
   char buffer[65536];
   for (;;) {
-    la_ssize_t n = archive_read_data(reader, buffer, sizeof buffer);
+    la_ssize_t n = oci::detail::archive().read_data(reader, buffer, sizeof buffer);
     if (n < 0) {
       ::close(fd);
       fail(Exit::trust, "archive entry '" + name + "' is corrupt: " +
-                            (archive_error_string(reader) ? archive_error_string(reader) : "?"));
+                            (oci::detail::archive().error_string(reader) ? oci::detail::archive().error_string(reader) : "?"));
     }
     if (n == 0) break;
     written += static_cast<std::uint64_t>(n);
@@ -179,47 +180,47 @@ std::string pack_directory(const std::filesystem::path& dir) {
   if (!has_file) fail(Exit::usage, dir.string() + ": holds no files", "nothing to push");
 
   std::string out;
-  Writer writer(archive_write_new());
+  Writer writer(oci::detail::archive().write_new());
   struct archive* a = writer.get();
   // pax_restricted writes plain ustar headers unless a name needs an extension record, and
   // never adds access or change times.
-  check_write(a, archive_write_set_format_pax_restricted(a), "tar format");
-  check_write(a, archive_write_add_filter_gzip(a), "gzip filter");
+  check_write(a, oci::detail::archive().write_set_format_pax_restricted(a), "tar format");
+  check_write(a, oci::detail::archive().write_add_filter_gzip(a), "gzip filter");
   // No timestamp in the gzip header (libarchive writes no file name), fixed level.
   // Limitation: the compressed bytes depend on the zlib build; the same folder gives the same
   // digest on one machine and across Debian 12 hosts, but another zlib may compress differently.
-  check_write(a, archive_write_set_filter_option(a, "gzip", "timestamp", nullptr), "gzip option");
-  check_write(a, archive_write_set_filter_option(a, "gzip", "compression-level", "9"),
+  check_write(a, oci::detail::archive().write_set_filter_option(a, "gzip", "timestamp", nullptr), "gzip option");
+  check_write(a, oci::detail::archive().write_set_filter_option(a, "gzip", "compression-level", "9"),
               "gzip option");
-  check_write(a, archive_write_set_bytes_in_last_block(a, 1), "tar padding");
-  check_write(a, archive_write_open(a, &out, nullptr, write_callback, nullptr), "archive");
+  check_write(a, oci::detail::archive().write_set_bytes_in_last_block(a, 1), "tar padding");
+  check_write(a, oci::detail::archive().write_open(a, &out, nullptr, write_callback, nullptr), "archive");
 
   for (const auto& source : entries) {
-    Entry entry(archive_entry_new());
-    archive_entry_set_pathname(entry.get(), source.name.c_str());
-    archive_entry_set_uid(entry.get(), 0);
-    archive_entry_set_gid(entry.get(), 0);
-    archive_entry_set_mtime(entry.get(), 0, 0);
+    Entry entry(oci::detail::archive().entry_new());
+    oci::detail::archive().entry_set_pathname(entry.get(), source.name.c_str());
+    oci::detail::archive().entry_set_uid(entry.get(), 0);
+    oci::detail::archive().entry_set_gid(entry.get(), 0);
+    oci::detail::archive().entry_set_mtime(entry.get(), 0, 0);
     std::string bytes;
     if (source.directory) {
-      archive_entry_set_filetype(entry.get(), AE_IFDIR);
-      archive_entry_set_perm(entry.get(), 0755);
-      archive_entry_set_size(entry.get(), 0);
+      oci::detail::archive().entry_set_filetype(entry.get(), AE_IFDIR);
+      oci::detail::archive().entry_set_perm(entry.get(), 0755);
+      oci::detail::archive().entry_set_size(entry.get(), 0);
     } else {
       bytes = fs::read_file(source.path.string());
-      archive_entry_set_filetype(entry.get(), AE_IFREG);
-      archive_entry_set_perm(entry.get(), 0644);
-      archive_entry_set_size(entry.get(), static_cast<la_int64_t>(bytes.size()));
+      oci::detail::archive().entry_set_filetype(entry.get(), AE_IFREG);
+      oci::detail::archive().entry_set_perm(entry.get(), 0644);
+      oci::detail::archive().entry_set_size(entry.get(), static_cast<la_int64_t>(bytes.size()));
     }
-    check_write(a, archive_write_header(a, entry.get()), source.name);
+    check_write(a, oci::detail::archive().write_header(a, entry.get()), source.name);
     if (!bytes.empty()) {
-      la_ssize_t n = archive_write_data(a, bytes.data(), bytes.size());
+      la_ssize_t n = oci::detail::archive().write_data(a, bytes.data(), bytes.size());
       if (n < 0 || static_cast<std::size_t>(n) != bytes.size()) {
         fail(Exit::usage, source.name + ": cannot add to the archive");
       }
     }
   }
-  check_write(a, archive_write_close(a), "archive");
+  check_write(a, oci::detail::archive().write_close(a), "archive");
   // The gzip header is 10 bytes; bytes 4..7 hold the modification time. libarchive 3.6 honours
   // the option above; this guards against a build that silently ignores it.
   if (out.size() >= 8) std::fill(out.begin() + 4, out.begin() + 8, '\0');
@@ -232,13 +233,13 @@ void unpack_archive(std::string_view tgz, const std::filesystem::path& dir,
   if (!stdfs::is_directory(dir, ec) || !stdfs::is_empty(dir, ec)) {
     fail(Exit::usage, dir.string() + ": must be an existing empty directory to unpack into");
   }
-  Reader reader(archive_read_new());
+  Reader reader(oci::detail::archive().read_new());
   struct archive* a = reader.get();
-  archive_read_support_filter_gzip(a);
-  archive_read_support_format_tar(a);
-  if (archive_read_open_memory(a, tgz.data(), tgz.size()) != ARCHIVE_OK) {
+  oci::detail::archive().read_support_filter_gzip(a);
+  oci::detail::archive().read_support_format_tar(a);
+  if (oci::detail::archive().read_open_memory(a, tgz.data(), tgz.size()) != ARCHIVE_OK) {
     fail(Exit::trust, std::string("the profile archive is not a tar+gzip archive: ") +
-                          (archive_error_string(a) ? archive_error_string(a) : "?"));
+                          (oci::detail::archive().error_string(a) ? oci::detail::archive().error_string(a) : "?"));
   }
   std::set<std::string> directories;
   std::set<std::string> files;
@@ -246,22 +247,22 @@ void unpack_archive(std::string_view tgz, const std::filesystem::path& dir,
   std::size_t count = 0;
   archive_entry* entry = nullptr;
   for (;;) {
-    int rc = archive_read_next_header(a, &entry);
+    int rc = oci::detail::archive().read_next_header(a, &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK) {
       fail(Exit::trust, std::string("the profile archive is corrupt: ") +
-                            (archive_error_string(a) ? archive_error_string(a) : "?"));
+                            (oci::detail::archive().error_string(a) ? oci::detail::archive().error_string(a) : "?"));
     }
     ++count;
     if (count > limits.max_entries) {
       fail(Exit::trust, "the profile archive has more than " +
                             std::to_string(limits.max_entries) + " entries");
     }
-    std::string name = checked_entry_name(archive_entry_pathname(entry), count);
-    if (archive_entry_hardlink(entry) != nullptr) {
+    std::string name = checked_entry_name(oci::detail::archive().entry_pathname(entry), count);
+    if (oci::detail::archive().entry_hardlink(entry) != nullptr) {
       fail(Exit::trust, "archive entry '" + name + "' is a hard link");
     }
-    const mode_t type = archive_entry_filetype(entry);
+    const mode_t type = oci::detail::archive().entry_filetype(entry);
     if (type != AE_IFREG && type != AE_IFDIR) {
       fail(Exit::trust, "archive entry '" + name + "' is " + kind_name(type));
     }
@@ -287,8 +288,8 @@ void unpack_archive(std::string_view tgz, const std::filesystem::path& dir,
       if (ec) fail(Exit::usage, target.string() + ": " + ec.message());
       continue;
     }
-    if (archive_entry_size_is_set(entry) &&
-        static_cast<std::uint64_t>(archive_entry_size(entry)) > limits.max_entry_bytes) {
+    if (oci::detail::archive().entry_size_is_set(entry) &&
+        static_cast<std::uint64_t>(oci::detail::archive().entry_size(entry)) > limits.max_entry_bytes) {
       fail(Exit::trust, "archive entry '" + name + "' exceeds the size limit of " +
                             std::to_string(limits.max_entry_bytes) + " bytes");
     }

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bob/log.h"
+#include "loaded_libs.h"
 #include "oci_internal.h"
 
 namespace bob::oci::detail {
@@ -40,20 +41,17 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(begin, end - begin + 1));
 }
 
-// Curl's global init is not thread-safe before 7.84; do it once.
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+// Loads libcurl (loaded_libs.h), whose loader also makes curl's global init, once.
+void global_init() { curl(); }
 
 struct CurlUrl {
-  CURLU* handle = curl_url();
-  ~CurlUrl() { curl_url_cleanup(handle); }
+  CURLU* handle = curl().url();
+  ~CurlUrl() { curl().url_cleanup(handle); }
   std::string part(CURLUPart which, unsigned flags = 0) const {
     char* value = nullptr;
-    if (curl_url_get(handle, which, &value, flags) != CURLUE_OK || value == nullptr) return {};
+    if (curl().url_get(handle, which, &value, flags) != CURLUE_OK || value == nullptr) return {};
     std::string out(value);
-    curl_free(value);
+    curl().free(value);
     return out;
   }
 };
@@ -142,7 +140,7 @@ std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_s
 
 Url parse_url(const std::string& url) {
   CurlUrl u;
-  if (curl_url_set(u.handle, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+  if (curl().url_set(u.handle, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     fail(Exit::registry, "malformed URL from the registry: " + log::redact(url.substr(0, 300)));
   }
   Url out;
@@ -156,8 +154,8 @@ Url parse_url(const std::string& url) {
 
 std::string resolve_url(const std::string& base, const std::string& reference) {
   CurlUrl u;
-  if (curl_url_set(u.handle, CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(u.handle, CURLUPART_URL, reference.c_str(), CURLU_NON_SUPPORT_SCHEME) !=
+  if (curl().url_set(u.handle, CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
+      curl().url_set(u.handle, CURLUPART_URL, reference.c_str(), CURLU_NON_SUPPORT_SCHEME) !=
           CURLUE_OK) {
     fail(Exit::registry,
          "cannot resolve the URL '" + log::redact(reference.substr(0, 300)) + "' from the registry");
@@ -279,7 +277,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   std::size_t n = size * count;
   ex->received += n;
   long status = 0;
-  curl_easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &status);
+  curl().easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &status);
   bool success = status >= 200 && status < 300;
   if (success && ex->request->sink) {
     if (ex->received > ex->request->max_body) {
@@ -322,55 +320,55 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ult
 Transport::Transport(const ClientOptions& options, ClientStats& stats)
     : options_(options), stats_(stats) {
   global_init();
-  curl_ = curl_easy_init();
+  curl_ = curl().easy_init();
   if (curl_ == nullptr) fail(Exit::registry, "cannot initialise libcurl");
 }
 
-Transport::~Transport() { curl_easy_cleanup(curl_); }
+Transport::~Transport() { curl().easy_cleanup(curl_); }
 
 HttpResponse Transport::perform(const HttpRequest& request) {
   // curl_easy_reset keeps the connection cache, so keep-alive connections survive it.
-  curl_easy_reset(curl_);
+  curl().easy_reset(curl_);
   HttpResponse response;
   Exchange ex{&request, &response, curl_};
   // curl's own detail ("Operation too slow. Less than 1 bytes/sec transferred the last 60
   // seconds") says more than the bare code text.
   char error_detail[CURL_ERROR_SIZE] = {};
-  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, error_detail);
-  curl_easy_setopt(curl_, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are followed by the caller
-  curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl_, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, options_.ca_file.c_str());
-  curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
-  curl_easy_setopt(curl_, CURLOPT_TIMEOUT, options_.request_timeout_seconds);
+  curl().easy_setopt(curl_, CURLOPT_ERRORBUFFER, error_detail);
+  curl().easy_setopt(curl_, CURLOPT_URL, request.url.c_str());
+  curl().easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl().easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are followed by the caller
+  curl().easy_setopt(curl_, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl().easy_setopt(curl_, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl().easy_setopt(curl_, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl().easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_seconds);
+  curl().easy_setopt(curl_, CURLOPT_TIMEOUT, options_.request_timeout_seconds);
   // A stalled transfer (under 1 byte/s for stall_timeout_seconds) is abandoned even inside the
   // total timeout, so a registry that sends headers and then nothing cannot hang bob.
-  curl_easy_setopt(curl_, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl_, CURLOPT_LOW_SPEED_TIME, std::max(1L, options_.stall_timeout_seconds));
-  curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl_, CURLOPT_USERAGENT, "bob-oci/1");
-  curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &ex);
-  curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &ex);
+  curl().easy_setopt(curl_, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl().easy_setopt(curl_, CURLOPT_LOW_SPEED_TIME, std::max(1L, options_.stall_timeout_seconds));
+  curl().easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+  curl().easy_setopt(curl_, CURLOPT_USERAGENT, "bob-oci/1");
+  curl().easy_setopt(curl_, CURLOPT_HEADERFUNCTION, on_header);
+  curl().easy_setopt(curl_, CURLOPT_HEADERDATA, &ex);
+  curl().easy_setopt(curl_, CURLOPT_WRITEFUNCTION, on_body);
+  curl().easy_setopt(curl_, CURLOPT_WRITEDATA, &ex);
   if (options_.progress) {
-    curl_easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(curl_, CURLOPT_XFERINFODATA, &options_);
+    curl().easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
+    curl().easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl().easy_setopt(curl_, CURLOPT_XFERINFODATA, &options_);
   }
 
   const std::string& method = request.method;
   if (method == "HEAD") {
-    curl_easy_setopt(curl_, CURLOPT_NOBODY, 1L);
+    curl().easy_setopt(curl_, CURLOPT_NOBODY, 1L);
   } else if (method == "GET") {
-    curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
+    curl().easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
   } else {
-    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl().easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method.c_str());
     if (method == "POST" || method == "PUT" || method == "PATCH") {
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, request.body.data() ? request.body.data() : "");
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
+      curl().easy_setopt(curl_, CURLOPT_POSTFIELDS, request.body.data() ? request.body.data() : "");
+      curl().easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
     }
   }
@@ -379,21 +377,21 @@ HttpResponse Transport::perform(const HttpRequest& request) {
   bool has_content_type = false;
   for (const auto& [name, value] : request.headers.items) {
     if (iequals(name, "Content-Type")) has_content_type = true;
-    header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
+    header_list = curl().slist_append(header_list, (name + ": " + value).c_str());
   }
   // No 100-continue round trip, and no form Content-Type curl would add to a POST.
-  header_list = curl_slist_append(header_list, "Expect:");
-  if (!has_content_type) header_list = curl_slist_append(header_list, "Content-Type:");
-  curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, header_list);
+  header_list = curl().slist_append(header_list, "Expect:");
+  if (!has_content_type) header_list = curl().slist_append(header_list, "Content-Type:");
+  curl().easy_setopt(curl_, CURLOPT_HTTPHEADER, header_list);
 
   ++stats_.requests;
   ++stats_.by_method[method];
   stats_.bytes_uploaded += request.body.size();
-  CURLcode code = curl_easy_perform(curl_);
-  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);  // the buffer dies with this frame
-  curl_slist_free_all(header_list);
+  CURLcode code = curl().easy_perform(curl_);
+  curl().easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);  // the buffer dies with this frame
+  curl().slist_free_all(header_list);
   stats_.bytes_downloaded += ex.received;
-  curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &response.status);
+  curl().easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &response.status);
   response.url = request.url;
 
   std::string where = method + " " + log::redact(request.url);
@@ -405,7 +403,7 @@ HttpResponse Transport::perform(const HttpRequest& request) {
   if (ex.sink_error) std::rethrow_exception(ex.sink_error);
   if (code != CURLE_OK) {
     std::string detail = error_detail[0] != '\0' ? log::redact(trim(error_detail))
-                                                 : std::string(curl_easy_strerror(code));
+                                                 : std::string(curl().easy_strerror(code));
     switch (TransportFailure failure = transport_failure_of(code)) {
       case TransportFailure::tls_verification:
         throw TransportError(
@@ -539,7 +537,7 @@ RetryAfter parse_retry_after(std::string_view value, std::time_t now, long cap_m
     result.delay_ms = capped_ms(seconds);
     return result;
   }
-  std::time_t date = curl_getdate(text.c_str(), nullptr);
+  std::time_t date = curl().getdate(text.c_str(), nullptr);
   if (date == -1) {
     result.form = RetryAfter::Form::unparsable;
     return result;
