@@ -17,12 +17,6 @@
 
 namespace {
 
-std::string milliseconds_since(std::chrono::steady_clock::time_point start,
-                               std::chrono::steady_clock::time_point end) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
-  return std::to_string(us / 1000) + "." + std::to_string(us / 100 % 10) + " ms";
-}
-
 int run_record(int argc, char** argv) {
   // Everything after `--` is the command, untouched by option parsing.
   int split = argc;
@@ -134,9 +128,9 @@ int run_record(int argc, char** argv) {
                              [&](const bob::fs::PieceWriter& write) {
                                bob::profile::write(*profile, text_format, write);
                              });
-  bob::log::debug("record: profile built in " + milliseconds_since(build_start, write_start) +
+  bob::log::debug("record: profile built in " + bob::log::milliseconds(write_start - build_start) +
                   ", written in " +
-                  milliseconds_since(write_start, std::chrono::steady_clock::now()));
+                  bob::log::milliseconds(std::chrono::steady_clock::now() - write_start));
   const auto& c = profile->containers.front();
   bob::log::info("record: " + std::to_string(c.execs.size()) + " execs, " +
                  std::to_string(c.opens.size()) + " opens, " +

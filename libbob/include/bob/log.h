@@ -5,6 +5,7 @@
 // log, whatever the verbosity.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -25,5 +26,8 @@ void info(std::string_view message);     // hidden with -q
 void warn(std::string_view message);     // always shown, prefixed "warning: "
 void error(std::string_view message);    // always shown, prefixed "error: "
 void hint(std::string_view message);     // always shown, prefixed "hint: "
+
+// "12.3 ms": how long something took, for the timings -v prints.
+std::string milliseconds(std::chrono::steady_clock::duration elapsed);
 
 }  // namespace bob::log

@@ -60,4 +60,9 @@ void warn(std::string_view message) { emit("warning: ", message); }
 void error(std::string_view message) { emit("error: ", message); }
 void hint(std::string_view message) { emit("hint: ", message); }
 
+std::string milliseconds(std::chrono::steady_clock::duration elapsed) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  return std::to_string(us / 1000) + "." + std::to_string(us / 100 % 10) + " ms";
+}
+
 }  // namespace bob::log

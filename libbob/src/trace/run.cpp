@@ -28,6 +28,7 @@ namespace bob::trace {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
 constexpr auto kConsumeInterval = std::chrono::milliseconds(5);
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
 
@@ -237,7 +238,10 @@ Observation run_traced(const TraceOptions& options) {
   if (options.open_sink) decoder.set_open_sink(options.open_sink);
   auto handler = [&decoder](const void* data, std::size_t size) { decoder.handle(data, size); };
   SignalGuard signals;
+  const auto load_start = Clock::now();
   detail::BpfSession session(handler);
+  log::debug("trace: programs loaded and attached in " +
+             log::milliseconds(Clock::now() - load_start));
   observation.capabilities_traced = session.capabilities_traced();
   observation.notes = session.notes();
   observation.traced_kinds = {"exec", "open", "syscall", "network", "dns"};
@@ -348,6 +352,7 @@ Observation run_traced(const TraceOptions& options) {
     throw;
   }
 
+  log::debug("trace: the command ran for " + log::milliseconds(Clock::now() - started));
   // Drain barrier: the root's exit record is in the ring before waitpid() returns; read until it
   // has come out, then until the ring is empty, and only then read the aggregate maps.
   auto drain_start = Clock::now();
