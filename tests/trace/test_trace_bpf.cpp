@@ -406,10 +406,11 @@ TEST_CASE("relocation against bob's small copy of the kernel's types gives the s
   CHECK(copied_types < 5000);
   REQUIRE(with_copy.size() == 6);
   REQUIRE(with_whole_btf.size() == with_copy.size());
-  for (const auto& [name, insns] : with_whole_btf) {
+  for (const auto& program : with_whole_btf) {
+    const std::string& name = program.first;  // not a structured binding: INFO captures it
     INFO(name);
     REQUIRE(with_copy.count(name) == 1);
-    CHECK(insns.size() > 50);
-    CHECK(same_instructions(with_copy[name], insns));
+    CHECK(program.second.size() > 50);
+    CHECK(same_instructions(with_copy[name], program.second));
   }
 }
