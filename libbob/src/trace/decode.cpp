@@ -324,6 +324,7 @@ void Decoder::on_open(const void* data) {
   open.syscall = open_syscall_name(ev->syscall);
   open.fname = std::move(fname);
   open.visible_to_node_agent = ev->syscall == BOB_OPEN || ev->syscall == BOB_OPENAT;
+  ++opens_;
   if (open_sink_) {
     open_sink_(std::move(open));
     return;

@@ -36,6 +36,8 @@ class Decoder {
   void handle(const void* data, std::size_t size);
   bool root_exit_seen() const { return root_exit_seen_; }
   std::uint64_t records() const { return records_; }
+  // Opens decoded, whether kept in the observation or handed to the open sink.
+  std::uint64_t opens() const { return opens_; }
   std::uint64_t malformed() const { return malformed_; }
 
  private:
@@ -54,6 +56,7 @@ class Decoder {
   int root_pid_;
   bool root_exit_seen_ = false;
   std::uint64_t records_ = 0;
+  std::uint64_t opens_ = 0;
   std::uint64_t malformed_ = 0;
 };
 

@@ -418,7 +418,7 @@ Observation run_traced(const TraceOptions& options) {
   }
   log::debug("trace: " + std::to_string(decoder.records()) + " records, " +
              std::to_string(observation.execs.size()) + " execs, " +
-             std::to_string(observation.opens.size()) + " opens");
+             std::to_string(decoder.opens()) + " opens");
   return observation;
 }
 
