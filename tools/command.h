@@ -53,8 +53,9 @@ cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv, boo
 
 // Keeps `object` until the process ends without ever destroying it: main() leaves through
 // _Exit() (see main.cpp), and a recorded profile is tens of thousands of allocations that took
-// ~4 ms to free one by one after the work was done. Under AddressSanitizer main() returns
-// normally and everything kept is freed then, so leak checking still sees a clean exit.
+// ~4 ms to free one by one after the work was done. Under the sanitizers (and in coverage
+// builds) main() returns normally and everything kept is freed then, so leak checking still
+// sees a clean exit.
 void keep_until_exit(std::shared_ptr<const void> object);
 
 // Checks that --format is one of `allowed`; returns it.

@@ -99,17 +99,30 @@ int report(const bob::Error& e) {
   return bob::exit_status(e.code());
 }
 
-// Objects kept until the process ends (keep_until_exit); destroyed only under AddressSanitizer.
+// Objects kept until the process ends (keep_until_exit); destroyed only where the normal exit
+// runs (BOB_NORMAL_EXIT).
 std::vector<std::shared_ptr<const void>>& kept_objects() {
   static auto* kept = new std::vector<std::shared_ptr<const void>>;
   return *kept;
 }
 
-// Ends the process after a command. Output is flushed; destructors and the libraries' exit
-// handlers are skipped (they only give memory back that the kernel takes back anyway: ~5 ms
-// after a large `bob record`). Under AddressSanitizer the normal exit runs, for leak checking.
-int finish(int status) {
+// Builds whose tools do their work at a normal exit: LeakSanitizer checks for leaks from an exit
+// handler, and gcov writes its counts from one. GCC says AddressSanitizer with
+// __SANITIZE_ADDRESS__, clang before 21 only through __has_feature; meson.build defines
+// BOB_NORMAL_EXIT for coverage builds.
 #if defined(__SANITIZE_ADDRESS__)
+#define BOB_NORMAL_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define BOB_NORMAL_EXIT 1
+#endif
+#endif
+
+// Ends the process after a command. Output is flushed; destructors and the libraries' exit
+// handlers are skipped (they only give memory back that the kernel takes back anyway: ~4 ms
+// after a large `bob record`). Under the sanitizers and coverage the normal exit runs.
+int finish(int status) {
+#if defined(BOB_NORMAL_EXIT)
   kept_objects().clear();
   return status;
 #else
