@@ -2,10 +2,10 @@
 /* bob's tracer: follows one process tree and reports what it executes, opens, connects to,
  * resolves and which capabilities it checks, plus the set of syscalls it makes.
  *
- * Only raw tracepoints are used, BTF-typed (tp_btf) for the two syscall hooks: the target kernels
- * have no kprobes, and fentry/LSM programs are refused under lockdown. libbpf relocates the
- * programs against a small copy of the kernel's BTF that bob makes (libbob/src/trace/kernel_btf.h)
- * instead of the whole of it. Paths are resolved here, at event time, by walking dentries and mounts
+ * Only raw tracepoints are used, BTF-typed (tp_btf) for the two syscall hooks: the target
+ * kernels have no kprobes, and fentry/LSM programs are refused under lockdown. libbpf relocates
+ * the programs against a small copy of the kernel's BTF that bob makes
+ * (libbob/src/trace/kernel_btf.h) instead of the whole of it. Paths are resolved here, at event time, by walking dentries and mounts
  * (bpf_d_path() is not allowed on tracepoints), because the process may be gone by the time user
  * space reads the event.
  *
@@ -875,7 +875,7 @@ static __always_inline void capture_arguments(long id, struct bob_pt_regs *regs)
  * cost two helper calls (~35 ns) per syscall of every process. The section is bob's own:
  * libbpf's tp_btf would read and search the kernel's whole BTF for the attach point at every
  * start, while bob gives it the type id it found in its own reading of that BTF
- * (bpf_session.cpp, prepare_btf_tracepoint). */
+ * (kernel_btf.cpp, prepare_btf_tracepoint). */
 SEC("bob_tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *kernel_regs, long id)
 {

@@ -185,9 +185,8 @@ bob_trace_bpf* open_skeleton(KernelTypes& kernel_types, bool& use_copy, bool& fi
                " kernel types");
     return skeleton;
   }
-  if (use_copy)
-    log::debug("trace: CO-RE relocation against the kernel's whole BTF: " +
-               kernel_types.reason());
+  if (!use_copy) return skeleton;  // opened without a copy already
+  log::debug("trace: CO-RE relocation against the kernel's whole BTF: " + kernel_types.reason());
   use_copy = false;
   bob_trace_bpf__destroy(skeleton);
   return bob_trace_bpf__open_opts(nullptr);
@@ -229,6 +228,8 @@ void BpfSession::load() {
   // names the program and bob loads again without it.
   KernelTypes kernel_types;
   bool use_copy = !kernel_types.path().empty();
+  if (!use_copy)
+    log::debug("trace: CO-RE relocation against the kernel's whole BTF: " + kernel_types.reason());
   bool filled = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     take_libbpf_log();
@@ -303,7 +304,8 @@ void BpfSession::attach() {
     if (is_optional(name)) {
       capabilities_traced_ = false;
       notes_.push_back("capabilities not traced: attaching " + hook_of(program) +
-                       " failed: " + std::strerror(error));
+                       " failed (" + std::strerror(error) +
+                       "); the capability:cap_capable tracepoint is in Linux 6.14 and later");
       continue;
     }
     fail(Exit::inconclusive,

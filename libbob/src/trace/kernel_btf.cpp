@@ -20,6 +20,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bob/error.h"
+
 namespace bob::trace::detail {
 namespace {
 
@@ -252,8 +254,9 @@ void register_btf_tracepoint_section() {
     int id = libbpf_register_prog_handler(kBtfTracepointSection, BPF_PROG_TYPE_RAW_TRACEPOINT,
                                           BPF_TRACE_RAW_TP, &options);
     if (id < 0)
-      throw std::runtime_error(std::string("cannot register bob's tp_btf section with libbpf: ") +
-                               std::strerror(-id));
+      fail(Exit::inconclusive,
+           std::string("cannot register bob's tp_btf section with libbpf: ") + std::strerror(-id),
+           "bob needs libbpf 1.1 or later; see docs/tracing.md");
   });
 }
 
@@ -263,7 +266,18 @@ KernelTypes::KernelTypes() {
     reason_ = std::string("memfd_create: ") + std::strerror(errno);
     return;
   }
-  path_ = "/proc/self/fd/" + std::to_string(fd_);
+  // libbpf opens the copy by path. Without a /proc of bob's own (none mounted, or another pid
+  // namespace's) that path would be missing or another file: libbpf then gets no path at all
+  // and relocates against the kernel's whole BTF, as it would without bob's copy.
+  std::string path = "/proc/self/fd/" + std::to_string(fd_);
+  struct stat by_fd {};
+  struct stat by_path {};
+  if (fstat(fd_, &by_fd) != 0 || stat(path.c_str(), &by_path) != 0 ||
+      by_fd.st_dev != by_path.st_dev || by_fd.st_ino != by_path.st_ino) {
+    reason_ = "the BTF copy cannot be opened through " + path;
+    return;
+  }
+  path_ = std::move(path);
 }
 
 KernelTypes::~KernelTypes() {
@@ -277,8 +291,9 @@ bool KernelTypes::fill(const btf* object, const std::vector<std::string>& tracep
               std::strerror(errno);
     return false;
   }
-  BtfPtr copy(fd_ >= 0 ? btf__new_empty() : nullptr);
-  std::string copy_failure = fd_ >= 0 ? "" : reason_;
+  BtfPtr copy(path_.empty() ? nullptr : btf__new_empty());
+  std::string copy_failure = path_.empty() ? reason_ : "";
+  if (copy_failure.empty() && !copy) copy_failure = "cannot create an empty BTF (out of memory?)";
   attach_ids_.clear();
   scan_kernel_types(kernel.get(), object, tracepoints, copy, attach_ids_, copy_failure);
   {
