@@ -28,14 +28,17 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
+// libarchive's functions, opened on first use (loaded_libs.h).
+const oci::detail::ArchiveFunctions& libarchive() { return oci::detail::archive(); }
+
 struct ArchiveWriterDeleter {
-  void operator()(struct archive* a) const { oci::detail::archive().write_free(a); }
+  void operator()(struct archive* a) const { libarchive().write_free(a); }
 };
 struct ArchiveReaderDeleter {
-  void operator()(struct archive* a) const { oci::detail::archive().read_free(a); }
+  void operator()(struct archive* a) const { libarchive().read_free(a); }
 };
 struct EntryDeleter {
-  void operator()(archive_entry* e) const { oci::detail::archive().entry_free(e); }
+  void operator()(archive_entry* e) const { libarchive().entry_free(e); }
 };
 using Writer = std::unique_ptr<struct archive, ArchiveWriterDeleter>;
 using Reader = std::unique_ptr<struct archive, ArchiveReaderDeleter>;
@@ -76,9 +79,15 @@ std::vector<SourceEntry> list_tree(const stdfs::path& root) {
   return entries;
 }
 
+// libarchive's message for the last error on `a`, or `fallback` when it has none.
+std::string archive_message(struct archive* a, const char* fallback) {
+  const char* message = libarchive().error_string(a);
+  return message ? message : fallback;
+}
+
 void check_write(struct archive* a, int rc, const std::string& what) {
   if (rc == ARCHIVE_OK) return;
-  fail(Exit::usage, what + ": " + (oci::detail::archive().error_string(a) ? oci::detail::archive().error_string(a) : "failed"));
+  fail(Exit::usage, what + ": " + archive_message(a, "failed"));
 }
 
 la_ssize_t write_callback(struct archive*, void* client, const void* buffer, size_t length) {
@@ -136,11 +145,11 @@ void write_extracted_file(struct archive* reader, const stdfs::path& path, const
   std::uint64_t written = 0;
   char buffer[65536];
   for (;;) {
-    la_ssize_t n = oci::detail::archive().read_data(reader, buffer, sizeof buffer);
+    la_ssize_t n = libarchive().read_data(reader, buffer, sizeof buffer);
     if (n < 0) {
       ::close(fd);
       fail(Exit::trust, "archive entry '" + name + "' is corrupt: " +
-                            (oci::detail::archive().error_string(reader) ? oci::detail::archive().error_string(reader) : "?"));
+                            archive_message(reader, "?"));
     }
     if (n == 0) break;
     written += static_cast<std::uint64_t>(n);
@@ -180,47 +189,48 @@ std::string pack_directory(const std::filesystem::path& dir) {
   if (!has_file) fail(Exit::usage, dir.string() + ": holds no files", "nothing to push");
 
   std::string out;
-  Writer writer(oci::detail::archive().write_new());
+  Writer writer(libarchive().write_new());
   struct archive* a = writer.get();
   // pax_restricted writes plain ustar headers unless a name needs an extension record, and
   // never adds access or change times.
-  check_write(a, oci::detail::archive().write_set_format_pax_restricted(a), "tar format");
-  check_write(a, oci::detail::archive().write_add_filter_gzip(a), "gzip filter");
+  check_write(a, libarchive().write_set_format_pax_restricted(a), "tar format");
+  check_write(a, libarchive().write_add_filter_gzip(a), "gzip filter");
   // No timestamp in the gzip header (libarchive writes no file name), fixed level.
   // Limitation: the compressed bytes depend on the zlib build; the same folder gives the same
   // digest on one machine and across Debian 12 hosts, but another zlib may compress differently.
-  check_write(a, oci::detail::archive().write_set_filter_option(a, "gzip", "timestamp", nullptr), "gzip option");
-  check_write(a, oci::detail::archive().write_set_filter_option(a, "gzip", "compression-level", "9"),
+  check_write(a, libarchive().write_set_filter_option(a, "gzip", "timestamp", nullptr),
               "gzip option");
-  check_write(a, oci::detail::archive().write_set_bytes_in_last_block(a, 1), "tar padding");
-  check_write(a, oci::detail::archive().write_open(a, &out, nullptr, write_callback, nullptr), "archive");
+  check_write(a, libarchive().write_set_filter_option(a, "gzip", "compression-level", "9"),
+              "gzip option");
+  check_write(a, libarchive().write_set_bytes_in_last_block(a, 1), "tar padding");
+  check_write(a, libarchive().write_open(a, &out, nullptr, write_callback, nullptr), "archive");
 
   for (const auto& source : entries) {
-    Entry entry(oci::detail::archive().entry_new());
-    oci::detail::archive().entry_set_pathname(entry.get(), source.name.c_str());
-    oci::detail::archive().entry_set_uid(entry.get(), 0);
-    oci::detail::archive().entry_set_gid(entry.get(), 0);
-    oci::detail::archive().entry_set_mtime(entry.get(), 0, 0);
+    Entry entry(libarchive().entry_new());
+    libarchive().entry_set_pathname(entry.get(), source.name.c_str());
+    libarchive().entry_set_uid(entry.get(), 0);
+    libarchive().entry_set_gid(entry.get(), 0);
+    libarchive().entry_set_mtime(entry.get(), 0, 0);
     std::string bytes;
     if (source.directory) {
-      oci::detail::archive().entry_set_filetype(entry.get(), AE_IFDIR);
-      oci::detail::archive().entry_set_perm(entry.get(), 0755);
-      oci::detail::archive().entry_set_size(entry.get(), 0);
+      libarchive().entry_set_filetype(entry.get(), AE_IFDIR);
+      libarchive().entry_set_perm(entry.get(), 0755);
+      libarchive().entry_set_size(entry.get(), 0);
     } else {
       bytes = fs::read_file(source.path.string());
-      oci::detail::archive().entry_set_filetype(entry.get(), AE_IFREG);
-      oci::detail::archive().entry_set_perm(entry.get(), 0644);
-      oci::detail::archive().entry_set_size(entry.get(), static_cast<la_int64_t>(bytes.size()));
+      libarchive().entry_set_filetype(entry.get(), AE_IFREG);
+      libarchive().entry_set_perm(entry.get(), 0644);
+      libarchive().entry_set_size(entry.get(), static_cast<la_int64_t>(bytes.size()));
     }
-    check_write(a, oci::detail::archive().write_header(a, entry.get()), source.name);
+    check_write(a, libarchive().write_header(a, entry.get()), source.name);
     if (!bytes.empty()) {
-      la_ssize_t n = oci::detail::archive().write_data(a, bytes.data(), bytes.size());
+      la_ssize_t n = libarchive().write_data(a, bytes.data(), bytes.size());
       if (n < 0 || static_cast<std::size_t>(n) != bytes.size()) {
         fail(Exit::usage, source.name + ": cannot add to the archive");
       }
     }
   }
-  check_write(a, oci::detail::archive().write_close(a), "archive");
+  check_write(a, libarchive().write_close(a), "archive");
   // The gzip header is 10 bytes; bytes 4..7 hold the modification time. libarchive 3.6 honours
   // the option above; this guards against a build that silently ignores it.
   if (out.size() >= 8) std::fill(out.begin() + 4, out.begin() + 8, '\0');
@@ -233,13 +243,13 @@ void unpack_archive(std::string_view tgz, const std::filesystem::path& dir,
   if (!stdfs::is_directory(dir, ec) || !stdfs::is_empty(dir, ec)) {
     fail(Exit::usage, dir.string() + ": must be an existing empty directory to unpack into");
   }
-  Reader reader(oci::detail::archive().read_new());
+  Reader reader(libarchive().read_new());
   struct archive* a = reader.get();
-  oci::detail::archive().read_support_filter_gzip(a);
-  oci::detail::archive().read_support_format_tar(a);
-  if (oci::detail::archive().read_open_memory(a, tgz.data(), tgz.size()) != ARCHIVE_OK) {
+  libarchive().read_support_filter_gzip(a);
+  libarchive().read_support_format_tar(a);
+  if (libarchive().read_open_memory(a, tgz.data(), tgz.size()) != ARCHIVE_OK) {
     fail(Exit::trust, std::string("the profile archive is not a tar+gzip archive: ") +
-                          (oci::detail::archive().error_string(a) ? oci::detail::archive().error_string(a) : "?"));
+                          archive_message(a, "?"));
   }
   std::set<std::string> directories;
   std::set<std::string> files;
@@ -247,22 +257,22 @@ void unpack_archive(std::string_view tgz, const std::filesystem::path& dir,
   std::size_t count = 0;
   archive_entry* entry = nullptr;
   for (;;) {
-    int rc = oci::detail::archive().read_next_header(a, &entry);
+    int rc = libarchive().read_next_header(a, &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK) {
       fail(Exit::trust, std::string("the profile archive is corrupt: ") +
-                            (oci::detail::archive().error_string(a) ? oci::detail::archive().error_string(a) : "?"));
+                            archive_message(a, "?"));
     }
     ++count;
     if (count > limits.max_entries) {
       fail(Exit::trust, "the profile archive has more than " +
                             std::to_string(limits.max_entries) + " entries");
     }
-    std::string name = checked_entry_name(oci::detail::archive().entry_pathname(entry), count);
-    if (oci::detail::archive().entry_hardlink(entry) != nullptr) {
+    std::string name = checked_entry_name(libarchive().entry_pathname(entry), count);
+    if (libarchive().entry_hardlink(entry) != nullptr) {
       fail(Exit::trust, "archive entry '" + name + "' is a hard link");
     }
-    const mode_t type = oci::detail::archive().entry_filetype(entry);
+    const mode_t type = libarchive().entry_filetype(entry);
     if (type != AE_IFREG && type != AE_IFDIR) {
       fail(Exit::trust, "archive entry '" + name + "' is " + kind_name(type));
     }
@@ -288,8 +298,8 @@ void unpack_archive(std::string_view tgz, const std::filesystem::path& dir,
       if (ec) fail(Exit::usage, target.string() + ": " + ec.message());
       continue;
     }
-    if (oci::detail::archive().entry_size_is_set(entry) &&
-        static_cast<std::uint64_t>(oci::detail::archive().entry_size(entry)) > limits.max_entry_bytes) {
+    if (libarchive().entry_size_is_set(entry) &&
+        static_cast<std::uint64_t>(libarchive().entry_size(entry)) > limits.max_entry_bytes) {
       fail(Exit::trust, "archive entry '" + name + "' exceeds the size limit of " +
                             std::to_string(limits.max_entry_bytes) + " bytes");
     }

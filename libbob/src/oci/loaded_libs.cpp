@@ -25,10 +25,14 @@ class Library {
 
   template <class Function>
   void resolve(const char* name, Function& slot) const {
+    dlerror();  // clears an earlier error, so that the one below is this lookup's
     void* symbol = dlsym(handle_, name);
-    if (!symbol)
-      fail(Exit::registry, std::string(soname_) + " has no function " + name,
+    if (!symbol) {
+      const char* why = dlerror();
+      fail(Exit::registry,
+           std::string(soname_) + " has no function " + name + (why ? std::string(": ") + why : ""),
            std::string("bob needs the version of ") + package_ + " it was built against");
+    }
     slot = reinterpret_cast<Function>(symbol);
   }
 
@@ -60,7 +64,10 @@ CurlFunctions load_curl() {
   BOB_RESOLVE(getdate, curl_getdate);
   BOB_RESOLVE(free, curl_free);
   // Not thread-safe before libcurl 7.84: done here, once, under the static's initialisation.
-  functions.global_init(CURL_GLOBAL_DEFAULT);
+  CURLcode init = functions.global_init(CURL_GLOBAL_DEFAULT);
+  if (init != CURLE_OK)
+    fail(Exit::registry,
+         std::string("libcurl could not initialise: ") + functions.easy_strerror(init));
   return functions;
 }
 
