@@ -185,5 +185,26 @@ grep -q "capabilities were not traced" "$T/nocap-verify.json" ||
   fail "no cap_capable: the report does not say capabilities were not traced"
 ok "no cap_capable: recorded with a note; verification inconclusive"
 
+# ---- 4. no /proc of bob's own ----------------------------------------------------------------
+# libbpf opens bob's copy of the kernel's types through /proc/self/fd; with an empty /proc bob
+# must notice and let libbpf use the kernel's whole BTF, and record the same thing.
+# (The dynamic loader finds libbob through /proc/self/exe too: hence LD_LIBRARY_PATH.)
+unshare --mount sh -c 'mount -t tmpfs none /proc && exec "$@"' sh \
+  env LD_LIBRARY_PATH="$(dirname "$BOB")/../libbob" "$BOB" record -v --format json \
+  -o "$T/noproc.json" -- /bin/cat /etc/hostname >/dev/null 2>"$T/noproc.err"
+rc=$?
+[ "$rc" = 0 ] || fail "no /proc: record exit $rc, want 0: $(tail -3 "$T/noproc.err")"
+grep -q "relocation against the kernel's whole BTF: the BTF copy cannot be opened" \
+  "$T/noproc.err" || fail "no /proc: bob did not say it used the whole BTF"
+python3 - "$T/noproc.json" <<'PY' || fail "no /proc: the profile lacks the exec or the open"
+import json, sys
+container = json.load(open(sys.argv[1]))["spec"]["containers"][0]
+assert {"path": "/usr/bin/cat", "args": ["/bin/cat", "/etc/hostname"]} in container["execs"], \
+    container["execs"]
+assert any(o["path"] == "/etc/hostname" and o["flags"] == ["O_RDONLY"]
+           for o in container["opens"]), container["opens"]
+PY
+[ "$rc" = 0 ] && ok "no /proc: recorded against the kernel's whole BTF"
+
 [ "$fails" = 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo ok
