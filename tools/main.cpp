@@ -50,6 +50,27 @@ std::vector<std::string> insecure_registries(const cxxopts::ParseResult& result)
   return result["insecure-registry"].as<std::vector<std::string>>();
 }
 
+namespace {
+
+// cxxopts says which value it could not parse ("Argument 'abc' failed to parse") but not for
+// which option; this finds the option on the command line: `--name=VALUE`, `--name VALUE` or
+// `-x VALUE`. "" when it cannot tell.
+std::string option_given(int argc, char** argv, const std::string& value) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    std::size_t equals = arg.find('=');
+    if (arg.substr(0, 2) == "--" && equals != std::string_view::npos &&
+        arg.substr(equals + 1) == value)
+      return std::string(arg.substr(0, equals));
+    if (arg.size() > 1 && arg[0] == '-' && i + 1 < argc && value == argv[i + 1])
+      return std::string(arg);
+  }
+  return "";
+}
+
+}  // namespace
+
 cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv, bool& help_shown) {
   help_shown = false;
   try {
@@ -61,6 +82,17 @@ cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv, boo
     if (result.count("verbose")) log::set_level(log::Level::verbose);
     if (result.count("quiet")) log::set_level(log::Level::quiet);
     return result;
+  } catch (const cxxopts::exceptions::incorrect_argument_type& e) {
+    // The message quotes the value between cxxopts' own quote marks.
+    std::string message = e.what();
+    std::size_t open = message.find(cxxopts::LQUOTE);
+    std::size_t close = message.rfind(cxxopts::RQUOTE);
+    std::string option;
+    std::size_t start = open + cxxopts::LQUOTE.size();
+    if (open != std::string::npos && close != std::string::npos && close >= start)
+      option = option_given(argc, argv, message.substr(start, close - start));
+    fail(Exit::usage, option.empty() ? message : option + ": " + message,
+         "see `" + options.program() + " --help`");
   } catch (const cxxopts::exceptions::exception& e) {
     fail(Exit::usage, e.what(), "see `" + options.program() + " --help`");
   }

@@ -9,7 +9,7 @@ out=$("$BOB" --version); check "--version prints the version" "$out" "bob $(grep
 err=$("$BOB" frobnicate 2>&1); rc=$?
 check "unknown command exits 2" "$rc" 2
 case "$err" in *"unknown command 'frobnicate'"*) echo "ok unknown command is named";; *) echo "FAIL message: $err"; fails=$((fails+1));; esac
-# libcurl and libarchive (and the ~40 libraries behind them) are opened only by the commands that
+# libcurl and libarchive (and the ~30 more libraries behind them) are opened only by the commands that
 # use them (libbob/src/oci/loaded_libs.h): a command without a registry does not load them.
 loaded=$(LD_DEBUG=libs "$BOB" validate "$BOB_SOURCE_ROOT/testdata/does-not-exist.yaml" 2>&1 |
          grep -oE "calling init: [^ ]*lib(curl|archive)[^ ]*" | sort -u)
@@ -17,4 +17,11 @@ check "a command without a registry loads neither libcurl nor libarchive" "$load
 loaded=$(LD_DEBUG=libs "$BOB" validate "$BOB_SOURCE_ROOT/testdata/does-not-exist.yaml" 2>&1 |
          grep -c "calling init: .*libyaml-cpp")
 check "LD_DEBUG shows the libraries bob does load" "$loaded" 1
+# A value that does not parse names its option, in both spellings.
+err=$("$BOB" record --timeout abc -o /dev/null -- /bin/true 2>&1); rc=$?
+check "a bad option value exits 2" "$rc" 2
+check "a bad option value names the option" "$(printf '%s\n' "$err" | head -1)" \
+  "error: --timeout: Argument ‘abc’ failed to parse"
+err=$("$BOB" record --runs=2x -o /dev/null -- /bin/true 2>&1 | head -1)
+check "a bad --name=VALUE names the option" "$err" "error: --runs: Argument ‘2x’ failed to parse"
 [ "$fails" -eq 0 ]  # not `exit $fails`: a count of 256 would exit 0
