@@ -28,6 +28,9 @@ void register_btf_tracepoint_section();
 //   programs both ways);
 // - the type id of each BTF-typed tracepoint the object attaches to (its btf_trace_NAME
 //   typedef), which the section handler above hands to the kernel.
+// Only structs and unions are copied: a relocation that names an enum value or a typedef
+// (bpf_core_enum_value, bpf_core_type_exists on a typedef) would find nothing in the copy and
+// resolve as "absent". The programs use neither; the test that relocates both ways would show it.
 class KernelTypes {
  public:
   // Creates the (empty) file, so that its path can be given to libbpf when it opens the object.
