@@ -69,6 +69,29 @@ std::string option_given(int argc, char** argv, const std::string& value) {
   return "";
 }
 
+// cxxopts prints `(default: "")` after every option whose default is empty, which says nothing
+// (and doubles the defaults that descriptions name themselves); this drops it, also where the
+// help wrapped it over two lines.
+std::string without_empty_defaults(std::string help) {
+  const std::string marker = "(default:";
+  for (std::size_t at = help.find(marker); at != std::string::npos; at = help.find(marker, at)) {
+    std::size_t value = help.find_first_not_of(" \n", at + marker.size());
+    if (value == std::string::npos || help.compare(value, 3, "\"\")") != 0) {
+      at += marker.size();
+      continue;
+    }
+    std::size_t start = at;
+    while (start > 0 && help[start - 1] == ' ') --start;
+    if (start > 0 && help[start - 1] == '\n') {  // wrapped onto a line of its own: join back
+      --start;
+      while (start > 0 && help[start - 1] == ' ') --start;
+    }
+    help.erase(start, value + 3 - start);
+    at = start;
+  }
+  return help;
+}
+
 }  // namespace
 
 cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv, bool& help_shown) {
@@ -76,7 +99,7 @@ cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv, boo
   try {
     auto result = options.parse(argc, argv);
     if (result.count("help")) {
-      std::cout << options.help() << std::endl;
+      std::cout << without_empty_defaults(options.help()) << std::endl;
       help_shown = true;
     }
     if (result.count("verbose")) log::set_level(log::Level::verbose);

@@ -35,8 +35,8 @@ int run_record(int argc, char** argv) {
                            "like a shell); the profile is still written then, with a warning. "
                            "Exit 5: the recording is incomplete and nothing was written (also "
                            "when bob is interrupted: SIGINT, SIGTERM and SIGHUP kill the "
-                           "command's whole tree first).\n"
-                           "usage: bob record [OPTIONS] -- CMD [ARGS...]");
+                           "command's whole tree first).");
+  options.custom_help("[OPTIONS] -- CMD [ARGS...]");
   bob::cli::add_common_options(options);
   options.add_options()
       ("name", "metadata.name of the profile (default: bob-<command>)",

@@ -80,11 +80,11 @@ int run_verify_install(int argc, char** argv) {
 
   cxxopts::Options options("bob verify-install",
                            "Run CMD under eBPF tracing (as root) and check that it and its "
-                           "descendants did nothing beyond the vendor's profile.\n" +
-                               std::string(kUsage) +
-                               "\nexit: 0 match, 1 deviations or a failing installer, "
-                               "5 inconclusive (also when interrupted: the installer's tree is "
-                               "killed first), 2 usage, 3 registry, 4 trust");
+                           "descendants did nothing beyond the vendor's profile.\n"
+                           "exit: 0 match, 1 deviations or a failing installer, "
+                           "5 inconclusive (also when interrupted: the installer's tree is "
+                           "killed first), 2 usage, 3 registry, 4 trust");
+  options.custom_help("(--profile FILE | --image REF@DIGEST --key PUB) [OPTIONS] -- CMD [ARGS...]");
   bob::cli::add_common_options(options);
   options.add_options()
       ("profile", "the vendor's profile (YAML or JSON)",

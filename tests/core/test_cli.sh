@@ -24,4 +24,12 @@ check "a bad option value names the option" "$(printf '%s\n' "$err" | head -1)" 
   "error: --timeout: Argument ‘abc’ failed to parse"
 err=$("$BOB" record --runs=2x -o /dev/null -- /bin/true 2>&1 | head -1)
 check "a bad --name=VALUE names the option" "$err" "error: --runs: Argument ‘2x’ failed to parse"
+# --help: one usage line, and no `(default: "")` (cxxopts prints one for every empty default).
+for command in record verify-install pull push verify; do
+  help=$("$BOB" "$command" --help)
+  check "$command --help has one usage line" "$(printf '%s\n' "$help" | grep -ci '^ *usage:')" 1
+  check "$command --help shows no empty default" "$(printf '%s\n' "$help" | grep -c 'default: ""')" 0
+done
+check "record --help shows the command after --" \
+  "$("$BOB" record --help | grep -c '^  bob record \[OPTIONS\] -- CMD \[ARGS...\]$')" 1
 [ "$fails" -eq 0 ]  # not `exit $fails`: a count of 256 would exit 0
