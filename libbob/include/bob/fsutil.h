@@ -29,6 +29,13 @@ void write_file_atomic(const std::string& path,
                        const std::function<void(const PieceWriter& write)>& produce,
                        unsigned mode = 0644);
 
+// Fails (Error, usage) now when write_file_atomic(path, ...) would certainly fail later, by the
+// same rules: a directory, a socket or block device, another user's symbolic link, a missing or
+// unwritable folder, an empty path. For commands that run something first (record,
+// verify-install), so that a long install is not wasted on a mistyped output path. A device or
+// FIFO passes: only writing shows whether it takes the bytes (/dev/full does not).
+void check_output_path(const std::string& path);
+
 // A private temporary directory removed with everything in it when the object dies.
 class TempDir {
  public:

@@ -96,6 +96,7 @@ struct Observation {
   int interrupted_by = 0;
   std::uint64_t lingering_processes = 0;  // descendants still running when tracing stopped
   std::uint64_t truncated_paths = 0;      // open/exec paths longer than the 511-byte cap
+  std::uint64_t unreadable_dns = 0;       // datagrams to port 53 that are no readable query
   std::vector<std::string> failed_exec_paths;  // filenames of failed execs (not in execs)
   std::vector<std::string> traced_kinds;  // exec, open, syscall, capability, network, dns
   std::string tracer_version;             // bob version + exec-args format ("ig-v0.48.1")

@@ -23,6 +23,10 @@ inline constexpr const char* kApiVersion = "spdx.softwarecomposition.kubescape.i
 inline constexpr const char* kDynamicSegment = "\xE2\x8B\xAF";        // ⋯ one segment or arg
 inline constexpr const char* kDynamicArgs = "\xE2\x8B\xAF\xE2\x8B\xAF";  // ⋯⋯ any run of args
 
+// Whether `text` is well-formed UTF-8, as every string in a profile must be (a Kubernetes object
+// is UTF-8 JSON or YAML, neither of which can hold other bytes).
+bool is_utf8(std::string_view text);
+
 enum class Kind { application_profile, container_profile };
 enum class Group { containers, init_containers, ephemeral_containers };
 

@@ -67,14 +67,17 @@ struct SegmentOrder {
 // 17,000 of them; this map is most of what record keeps.
 using OpenSet = std::map<std::string, std::vector<std::string>, SegmentOrder>;
 
-// Folds one open into the set.
-void add_open(OpenSet& opens, const OpenEvent& open);
-
 // One run as bob record keeps it: the observation without its open events, and their OpenSet.
 struct Recording {
   Observation observation;  // observation.opens is empty: the opens are in `opens`
   OpenSet opens;
+  // Opened paths a profile cannot hold as they are (not UTF-8, or a `*`/`⋯` segment that a
+  // profile would read as a wildcard), each with why; a recording with any writes no profile.
+  std::vector<std::string> inexpressible;
 };
+
+// Folds one open into the run's set, or into `inexpressible` when a profile cannot hold it.
+void add_open(Recording& run, const OpenEvent& open);
 
 // run_traced(), with each open folded into the recording's OpenSet as it is read (on bob's own
 // thread, while the command runs on another CPU). Same errors as run_traced().

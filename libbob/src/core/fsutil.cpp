@@ -100,6 +100,57 @@ void write_to_special(const std::string& path, std::string_view bytes) {
 
 }  // namespace
 
+namespace {
+
+// The file write_file_atomic(path) writes, with its stat in `info` (st_mode 0 when it does not
+// exist yet); fails for what it never writes. A symbolic link at the destination is written
+// through: its target is replaced atomically and the link stays a link (renaming over the link
+// would silently turn it into a file). Only links of bob's own user are followed: bob often runs
+// as root, and a link another user planted (in /tmp, say) must not redirect root's write to a
+// file of their choice.
+std::filesystem::path writable_target(const std::string& path, struct stat& info) {
+  if (path.empty()) fail(Exit::usage, "the output path is empty");
+  std::filesystem::path target(path);
+  struct stat link_info {};
+  for (int hops = 0; ::lstat(target.c_str(), &link_info) == 0 && S_ISLNK(link_info.st_mode);
+       ++hops) {
+    if (hops == 40) fail(Exit::usage, path + ": too many levels of symbolic links");
+    if (link_info.st_uid != ::geteuid()) {
+      fail(Exit::usage,
+           path + ": is a symbolic link of another user (uid " +
+               std::to_string(link_info.st_uid) + "); bob does not write through it",
+           "remove the link or write to another path");
+    }
+    std::error_code ec;
+    auto next = std::filesystem::read_symlink(target, ec);
+    if (ec) fail(Exit::usage, path + ": cannot read the symbolic link: " + ec.message());
+    target = next.is_absolute() ? next : target.parent_path() / next;
+  }
+  info = {};
+  if (::stat(target.c_str(), &info) != 0) info.st_mode = 0;
+  if (S_ISDIR(info.st_mode)) fail(Exit::usage, path + ": is a directory, not a file");
+  if (info.st_mode != 0 && !S_ISREG(info.st_mode) && !S_ISCHR(info.st_mode) &&
+      !S_ISFIFO(info.st_mode)) {
+    fail(Exit::usage, path + ": exists and is not a regular file (a socket or block device)");
+  }
+  return target;
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path) {
+  if (path == "-") return;
+  struct stat info {};
+  std::filesystem::path target = writable_target(path, info);
+  if (S_ISCHR(info.st_mode) || S_ISFIFO(info.st_mode)) return;
+  std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  struct stat dir_info {};
+  if (::stat(dir.c_str(), &dir_info) != 0 || !S_ISDIR(dir_info.st_mode))
+    fail(Exit::usage, path + ": folder " + dir.string() + " does not exist");
+  if (::access(dir.c_str(), W_OK) != 0)
+    fail(Exit::usage, path + ": cannot create a file in " + dir.string() + ": " + errno_text());
+}
+
 void write_file_atomic(const std::string& path, std::string_view bytes, unsigned mode) {
   write_file_atomic(path, [&](const PieceWriter& write) { write(bytes); }, mode);
 }
@@ -121,35 +172,12 @@ void write_file_atomic(const std::string& path,
     write_all(STDOUT_FILENO, collect(produce), "<stdout>");
     return;
   }
-  // A symbolic link at the destination is written through: its target is replaced atomically
-  // and the link stays a link (renaming over the link would silently turn it into a file). Only
-  // links of bob's own user are followed: bob often runs as root, and a link another user
-  // planted (in /tmp, say) must not redirect root's write to a file of their choice.
-  std::filesystem::path target(path);
-  struct stat link_info {};
-  for (int hops = 0; ::lstat(target.c_str(), &link_info) == 0 && S_ISLNK(link_info.st_mode);
-       ++hops) {
-    if (hops == 40) fail(Exit::usage, path + ": too many levels of symbolic links");
-    if (link_info.st_uid != ::geteuid()) {
-      fail(Exit::usage,
-           path + ": is a symbolic link of another user (uid " +
-               std::to_string(link_info.st_uid) + "); bob does not write through it",
-           "remove the link or write to another path");
-    }
-    std::error_code ec;
-    auto next = std::filesystem::read_symlink(target, ec);
-    if (ec) fail(Exit::usage, path + ": cannot read the symbolic link: " + ec.message());
-    target = next.is_absolute() ? next : target.parent_path() / next;
-  }
   struct stat info {};
-  const bool exists = ::stat(target.c_str(), &info) == 0;
-  if (exists && S_ISDIR(info.st_mode)) fail(Exit::usage, path + ": is a directory, not a file");
+  std::filesystem::path target = writable_target(path, info);
+  const bool exists = info.st_mode != 0;
   if (exists && (S_ISCHR(info.st_mode) || S_ISFIFO(info.st_mode))) {
     write_to_special(target.string(), collect(produce));
     return;
-  }
-  if (exists && !S_ISREG(info.st_mode)) {
-    fail(Exit::usage, path + ": exists and is not a regular file (a socket or block device)");
   }
   // Limitation: a SIGKILL between open and rename leaves this hidden temporary file behind (never
   // a half-written target); nothing can clean up after SIGKILL.

@@ -33,30 +33,39 @@ Position position_of_offset(const std::string& text, std::size_t offset) {
   return p;
 }
 
+// The length of the well-formed UTF-8 sequence at text[i], or 0 when there is none. Per Unicode
+// Table 3-7: the lead byte fixes the length and the range of the second byte (which excludes
+// overlong forms, surrogates and code points > U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  auto c = static_cast<unsigned char>(text[i]);
+  std::size_t length = 0;
+  unsigned char second_low = 0x80, second_high = 0xBF;
+  if (c < 0x80) length = 1;
+  else if (c >= 0xC2 && c <= 0xDF) length = 2;
+  else if (c == 0xE0) length = 3, second_low = 0xA0;
+  else if (c >= 0xE1 && c <= 0xEC) length = 3;
+  else if (c == 0xED) length = 3, second_high = 0x9F;
+  else if (c >= 0xEE && c <= 0xEF) length = 3;
+  else if (c == 0xF0) length = 4, second_low = 0x90;
+  else if (c >= 0xF1 && c <= 0xF3) length = 4;
+  else if (c == 0xF4) length = 4, second_high = 0x8F;
+  if (length == 0 || i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    auto next = static_cast<unsigned char>(text[i + k]);
+    bool ok = k == 1 ? next >= second_low && next <= second_high : (next & 0xC0) == 0x80;
+    if (!ok) return 0;
+  }
+  return length;
+}
+
 // Rejects bytes no YAML or JSON document may hold (invalid UTF-8, control characters), before a
 // parser sees them, so the error can name the exact spot.
 void check_characters(const std::string& text, const std::string& source) {
   std::size_t i = 0;
   while (i < text.size()) {
     auto c = static_cast<unsigned char>(text[i]);
-    // Well-formed sequences per Unicode Table 3-7: the lead byte fixes the length and the range
-    // of the second byte (which excludes overlong forms, surrogates and code points > U+10FFFF).
-    std::size_t length = 0;
-    unsigned char second_low = 0x80, second_high = 0xBF;
-    if (c < 0x80) length = 1;
-    else if (c >= 0xC2 && c <= 0xDF) length = 2;
-    else if (c == 0xE0) length = 3, second_low = 0xA0;
-    else if (c >= 0xE1 && c <= 0xEC) length = 3;
-    else if (c == 0xED) length = 3, second_high = 0x9F;
-    else if (c >= 0xEE && c <= 0xEF) length = 3;
-    else if (c == 0xF0) length = 4, second_low = 0x90;
-    else if (c >= 0xF1 && c <= 0xF3) length = 4;
-    else if (c == 0xF4) length = 4, second_high = 0x8F;
-    bool ok = length != 0 && i + length <= text.size();
-    for (std::size_t k = 1; ok && k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      ok = k == 1 ? next >= second_low && next <= second_high : (next & 0xC0) == 0x80;
-    }
+    std::size_t length = utf8_sequence_length(text, i);
+    bool ok = length != 0;
     if (ok && length == 1 && c < 0x20) ok = c == '\t' || c == '\n' || c == '\r';
     if (ok && c == 0x7F) ok = false;
     if (!ok) {
@@ -814,3 +823,16 @@ Json sorted_keys(Json&& value) {
 }
 
 }  // namespace bob::profile::detail
+
+namespace bob::profile {
+
+bool is_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t length = detail::utf8_sequence_length(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace bob::profile

@@ -151,14 +151,24 @@ std::string dns_query_name(const std::uint8_t* message, std::size_t size) {
     if (length == 0) return name.empty() ? "." : name;
     if (length > 63 || i + length > size) return "";  // compression pointers are not in queries
     for (std::size_t k = 0; k < length; ++k) {
-      char c = static_cast<char>(message[i + k]);
-      if (c == '.' || static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)
-        return "";  // not a name bob can write back faithfully
-      name += c;
+      // Presentation format (RFC 4343 §2.1): a byte that is not printable ASCII as \DDD, and
+      // `.` and `\` inside a label escaped, so that any label is recorded, and as it was sent.
+      unsigned char c = message[i + k];
+      if (c == '.' || c == '\\') {
+        name += '\\';
+        name += static_cast<char>(c);
+      } else if (c < 0x21 || c > 0x7e) {
+        name += '\\';
+        name += static_cast<char>('0' + c / 100);
+        name += static_cast<char>('0' + c / 10 % 10);
+        name += static_cast<char>('0' + c % 10);
+      } else {
+        name += static_cast<char>(c);
+      }
     }
     name += '.';
     i += length;
-    if (name.size() > 254) return "";
+    if (name.size() > 1024) return "";  // 255 bytes of name, each byte at most 4 characters
   }
   return "";  // ran out of bytes before the terminating zero label
 }
@@ -299,9 +309,17 @@ void Decoder::on_open(const void* data) {
   std::string base = ev->path_len > 0 ? text(ev->data + ev->fname_len, ev->path_len,
                                              BOB_PATH_MAX - 1)
                                       : "";
+  // The kernel side reads at most BOB_PATH_MAX - 1 bytes of the name: one that fills them may
+  // have been cut, and then names another file.
+  bool fname_cut = ev->fname_len >= BOB_PATH_MAX - 1;
   std::string path;
-  if (ev->path_kind == BOB_PATH_FILE && !base.empty()) {
-    path = base;
+  if (ev->ret >= 0) {
+    // An open that succeeded is known only by the file its descriptor holds. When that could not
+    // be walked (too long, too deep) the name is no substitute: through a symlink or `..` it
+    // may name another file, so the open stays unresolved.
+    if (ev->path_kind == BOB_PATH_FILE) path = base;
+  } else if (fname_cut) {
+    // A failed open of a name that may have been cut: unresolved.
   } else if (!fname.empty() && fname.front() == '/') {
     path = clean_path(fname);
   } else if ((ev->path_kind == BOB_PATH_CWD || ev->path_kind == BOB_PATH_DIRFD) &&
@@ -350,7 +368,17 @@ void Decoder::on_net(const void* data) {
   if (ev->kind == BOB_NET_SEND && ev->payload_len > 0) {
     std::string name = dns_query_name(ev->payload, std::min<std::size_t>(ev->payload_len,
                                                                          BOB_PAYLOAD_MAX));
-    if (!name.empty() && name != ".") observation_.dns.push_back(DnsEvent{net.process, name});
+    if (name.empty()) {
+      // Not a query bob can read (cut at BOB_PAYLOAD_MAX bytes, or not DNS at all): what it
+      // carried to port 53 is unknown, so the run cannot pass as fully seen.
+      ++observation_.unreadable_dns;
+      observation_.notes.push_back("a datagram from pid " + std::to_string(ev->h.pid) +
+                                   " to port 53 of " + net.address +
+                                   " is not a DNS query bob can read (or is longer than " +
+                                   std::to_string(BOB_PAYLOAD_MAX) + " bytes)");
+    } else if (name != ".") {
+      observation_.dns.push_back(DnsEvent{net.process, name});
+    }
   }
 }
 

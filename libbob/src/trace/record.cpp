@@ -322,14 +322,69 @@ bool SegmentOrder::operator()(const std::string& a, const std::string& b) const 
   return rank(*at_a) < rank(*at_b);
 }
 
-void add_open(OpenSet& opens, const OpenEvent& open) {
-  add_flags(opens[detail::generalize_volatile_path(open.path)], open.flags);
+namespace {
+
+// `value` with every byte that is not printable ASCII as \xHH, for messages.
+std::string printable(std::string_view value) {
+  static const char* const kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : value) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+      continue;
+    }
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// Why `path` cannot stand as it is in a profile, or "": a profile's strings are UTF-8, and a `*`
+// or `⋯` segment is a wildcard there (CompareDynamic), not the name the command used.
+std::string why_inexpressible_path(const std::string& path) {
+  if (!profile::is_utf8(path)) return "'" + printable(path) + "' is not UTF-8";
+  auto segments = detail::split_segments(path);
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string& segment = segments[i];
+    // /proc/⋯/: the decoder's own rewrite of /proc/<pid>/, as node-agent writes it.
+    if (i == 2 && segments[1] == "proc" && segment == profile::kDynamicSegment) continue;
+    if (segment == "*" || segment.find(profile::kDynamicSegment) != std::string::npos)
+      return "'" + path + "' holds a segment '" + segment + "', which a profile reads as a "
+             "wildcard";
+  }
+  return "";
+}
+
+// The same for an exec argument: in CompareExecArgs any `⋯` in an argument is a wildcard.
+std::string why_inexpressible_arg(const std::string& arg) {
+  if (!profile::is_utf8(arg)) return "argument '" + printable(arg) + "' is not UTF-8";
+  if (arg.find(profile::kDynamicSegment) != std::string::npos)
+    return "argument '" + arg + "' holds '⋯', which a profile reads as a wildcard";
+  return "";
+}
+
+constexpr std::size_t kInexpressibleKept = 5;  // enough to say what is wrong
+
+void note_inexpressible(Recording& run, std::string why) {
+  if (run.inexpressible.size() < kInexpressibleKept) run.inexpressible.push_back(std::move(why));
+}
+
+}  // namespace
+
+void add_open(Recording& run, const OpenEvent& open) {
+  std::string why = why_inexpressible_path(open.path);
+  if (!why.empty()) {
+    note_inexpressible(run, "an open of " + why);
+    return;
+  }
+  add_flags(run.opens[detail::generalize_volatile_path(open.path)], open.flags);
 }
 
 Recording record_traced(const TraceOptions& options) {
   Recording run;
   TraceOptions folding = options;
-  folding.open_sink = [&run](OpenEvent&& open) { add_open(run.opens, open); };
+  folding.open_sink = [&run](OpenEvent&& open) { add_open(run, open); };
   run.observation = run_traced(folding);
   return run;
 }
@@ -341,7 +396,7 @@ constexpr const char* kCpuOnlinePath = "/sys/devices/system/cpu/online";
 // An observation's open events as a recording's OpenSet, releasing the events once counted.
 Recording as_recording(Observation observation) {
   Recording run;
-  for (const auto& open : observation.opens) add_open(run.opens, open);
+  for (const auto& open : observation.opens) add_open(run, open);
   std::vector<OpenEvent>().swap(observation.opens);
   run.observation = std::move(observation);
   return run;
@@ -410,6 +465,19 @@ profile::Profile recordings_to_profile(std::vector<Recording> runs, const Record
            "run " + std::to_string(i + 1) + " was not fully seen: " + reason +
                "; no profile written",
            "a recording must see everything the command did; see docs/tracing.md");
+    for (const auto& exec : runs[i].observation.execs) {
+      std::string why = why_inexpressible_path(exec.exe_path);
+      for (std::size_t a = 0; why.empty() && a < exec.args.size(); ++a)
+        why = why_inexpressible_arg(exec.args[a]);
+      if (!why.empty()) note_inexpressible(runs[i], "an exec of " + printable(exec.exe_path) +
+                                                        ": " + why);
+    }
+    if (!runs[i].inexpressible.empty())
+      fail(Exit::inconclusive,
+           "run " + std::to_string(i + 1) + " did what a profile cannot hold as it is: " +
+               runs[i].inexpressible.front() + "; no profile written",
+           "a profile would be wider than the run (a wildcard) or unreadable (not UTF-8); "
+           "see docs/tracing.md, \"What a profile cannot hold\"");
   }
 
   RunMerger execs(1);  // the exe path stays

@@ -439,6 +439,9 @@ std::string incompleteness_reason(const Observation& o) {
   if (o.truncated_paths > 0)
     return std::to_string(o.truncated_paths) +
            " path(s) exceeded the tracer's 511-byte limit and could not be recorded";
+  if (o.unreadable_dns > 0)
+    return std::to_string(o.unreadable_dns) +
+           " datagram(s) to port 53 held no DNS query bob could read";
   return "";
 }
 

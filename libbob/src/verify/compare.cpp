@@ -312,8 +312,13 @@ class Comparator {
       reasons.push_back("no exec of the installer was seen, so the tracer did not follow it");
     }
     if (observation_.truncated_paths > 0) {
-      result_.notes.push_back(std::to_string(observation_.truncated_paths) +
-                              " paths were longer than the tracer's cap and were truncated");
+      // An open or exec bob could not resolve within 511 bytes is behaviour it cannot check.
+      reasons.push_back(std::to_string(observation_.truncated_paths) +
+                        " path(s) could not be resolved within the tracer's 511-byte limit");
+    }
+    if (observation_.unreadable_dns > 0) {
+      reasons.push_back(std::to_string(observation_.unreadable_dns) +
+                        " datagram(s) to port 53 held no DNS query bob could read");
     }
     if (observation_.failed_execs > 0) {
       result_.notes.push_back(std::to_string(observation_.failed_execs) +
