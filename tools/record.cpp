@@ -76,6 +76,11 @@ int run_record(int argc, char** argv) {
 
   // Before anything runs: a mistyped -o must not cost a whole install.
   bob::fs::check_output_path(result["output"].as<std::string>());
+  for (const char* option : {"name", "container", "namespace"}) {
+    if (!bob::profile::is_utf8(result[option].as<std::string>()))
+      bob::fail(bob::Exit::usage, std::string("--") + option + " is not UTF-8",
+                "a profile is a Kubernetes object: its names are UTF-8 text");
+  }
 
   bob::trace::TraceOptions trace_options;
   trace_options.argv = command;

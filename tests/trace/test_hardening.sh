@@ -272,6 +272,27 @@ rc=$?
 grep -q "no DNS query bob could read" "$T/dns2.err" || fail "dns: record does not say why"
 [ "$rc" = 5 ] && ok "dns: odd bytes recorded escaped; an unreadable datagram is inconclusive"
 
+# Names that are not UTF-8: record refuses to write a profile it could not load again (exit 5,
+# saying which), and every report format stays valid UTF-8, with U+FFFD for the odd bytes.
+"$BOB" record -o "$T/latin1.yaml" -- /bin/cat "$T/caf$(printf '\351')" >/dev/null 2>"$T/latin1.err"
+rc=$?
+[ "$rc" = 5 ] || fail "not UTF-8: record exit $rc, want 5"
+[ ! -e "$T/latin1.yaml" ] || fail "not UTF-8: record wrote a profile"
+grep -q "caf\\\\xe9' is not UTF-8" "$T/latin1.err" || fail "not UTF-8: record does not say why"
+for format in json sarif junit; do
+  "$BOB" verify-install -q --profile "$T/tree-profile.yaml" --format "$format" \
+    --report "$T/latin1.$format" -- /bin/cat "$T/caf$(printf '\351')" >/dev/null 2>&1
+  rc=$?
+  [ "$rc" = 1 ] || fail "not UTF-8: verify-install --format $format exit $rc, want 1"
+  python3 -c 'import sys; open(sys.argv[1], encoding="utf-8").read()' "$T/latin1.$format" ||
+    fail "not UTF-8: the $format report is not UTF-8"
+  grep -q "caf$(printf '\357\277\275')" "$T/latin1.$format" ||
+    fail "not UTF-8: the $format report does not show the name with U+FFFD"
+done
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/latin1.json" ||
+  fail "not UTF-8: the json report does not parse"
+[ "$rc" = 1 ] && ok "not UTF-8: no profile written; reports valid UTF-8"
+
 # A report that cannot reach standard output is a failure, not a silent pass.
 "$BOB" verify-install -q --profile "$T/tree-profile.yaml" --format json -- /bin/true \
   >/dev/full 2>"$T/full.err"

@@ -26,6 +26,8 @@ inline constexpr const char* kDynamicArgs = "\xE2\x8B\xAF\xE2\x8B\xAF";  // â‹¯â
 // Whether `text` is well-formed UTF-8, as every string in a profile must be (a Kubernetes object
 // is UTF-8 JSON or YAML, neither of which can hold other bytes).
 bool is_utf8(std::string_view text);
+// `text` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
+std::string valid_utf8(std::string_view text);
 
 enum class Kind { application_profile, container_profile };
 enum class Group { containers, init_containers, ephemeral_containers };

@@ -28,10 +28,15 @@ void copy_contents(const fs::path& from, const fs::path& to) {
 
 FreshDirectories::FreshDirectories(const std::vector<std::string>& directories) {
   std::error_code ec;
-  fs::path cwd = fs::current_path();
+  if (directories.empty()) return;
+  fs::path cwd = fs::current_path(ec);
+  if (ec)
+    fail(Exit::usage, "--fresh: cannot read bob's working directory: " + ec.message(),
+         "run bob from a directory that exists");
   std::vector<Entry> checked;  // all are checked before anything is copied
   for (const auto& given : directories) {
-    fs::path dir = fs::weakly_canonical(fs::absolute(given), ec);
+    if (given.empty()) fail(Exit::usage, "--fresh: an empty directory name");
+    fs::path dir = fs::weakly_canonical(fs::absolute(given, ec), ec);
     if (ec || dir.empty()) fail(Exit::usage, "--fresh " + given + ": " + ec.message());
     if (dir == dir.root_path()) fail(Exit::usage, "--fresh " + given + ": refusing the root");
     if (inside(cwd, dir) && cwd != dir)

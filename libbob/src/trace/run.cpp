@@ -17,6 +17,7 @@
 
 #include "bob/error.h"
 #include "bob/log.h"
+#include "bob/profile.h"
 #include "bob/trace.h"
 #include "bob/version.h"
 #include "bpf_session.h"
@@ -404,8 +405,9 @@ Observation run_traced(const TraceOptions& options) {
   if (observation.root.pid == 0) observation.root = ProcessKey{child, 0};
 
   observation.roots["home"] = canonical_or_same(lookup(env, "HOME"));
+  std::error_code no_cwd;  // bob's working directory may have been removed: then no cwd root
   observation.roots["cwd"] = canonical_or_same(
-      options.working_directory.empty() ? std::filesystem::current_path().string()
+      options.working_directory.empty() ? std::filesystem::current_path(no_cwd).string()
                                         : options.working_directory);
   std::string tmp = lookup(env, "TMPDIR");
   observation.roots["tmp"] = canonical_or_same(tmp.empty() ? "/tmp" : tmp);
@@ -414,7 +416,12 @@ Observation run_traced(const TraceOptions& options) {
   if (prefix.empty()) prefix = lookup(env, "PREFIX");
   if (!prefix.empty()) observation.roots["prefix"] = canonical_or_same(prefix);
   for (auto it = observation.roots.begin(); it != observation.roots.end();) {
-    it = it->second.empty() ? observation.roots.erase(it) : std::next(it);
+    // A root that is not UTF-8 cannot go into the profile's annotation; paths under it are then
+    // matched as they are, without mapping.
+    if (!it->second.empty() && !profile::is_utf8(it->second))
+      observation.notes.push_back("the " + it->first + " root is not UTF-8 and is not noted");
+    bool keep = !it->second.empty() && profile::is_utf8(it->second);
+    it = keep ? std::next(it) : observation.roots.erase(it);
   }
   log::debug("trace: " + std::to_string(decoder.records()) + " records, " +
              std::to_string(observation.execs.size()) + " execs, " +

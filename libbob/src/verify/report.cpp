@@ -146,7 +146,7 @@ std::string render_json(const Result& result, const ReportInfo& info) {
         Json{{"ruleId", entry.rule_id}, {"kind", entry.kind}, {"entry", entry.entry}});
   }
   report["notes"] = result.notes;
-  return report.dump(2) + "\n";
+  return report.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::string render_text(const Result& result, const ReportInfo& info) {
@@ -254,7 +254,7 @@ std::vector<JunitSuite> junit_suites(const Result& result) {
     for (const auto& alert : result.alerts) {
       if (alert.rule_id != rule.id) continue;
       JunitCase one{alert.message, {}, {}, {}};
-      std::string body = "arguments: " + alert.arguments.dump() + "\n" + alert.detail;
+      std::string body = "arguments: " + alert.arguments.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n" + alert.detail;
       if (alert.occurrences > 1) body += "\noccurrences: " + std::to_string(alert.occurrences);
       one.failures.push_back({alert.message, body});
       suite.cases.push_back(one);
@@ -411,15 +411,18 @@ std::string render_sarif(const Result& result, const ReportInfo& info) {
   Json sarif = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
                 {"version", "2.1.0"},
                 {"runs", Json::array({run})}};
-  return sarif.dump(2) + "\n";
+  return sarif.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace
 
+// Observed paths and arguments are bytes, not always UTF-8 (a Latin-1 file name); JSON, SARIF and
+// JUnit's XML must be UTF-8, so every report writes such bytes as U+FFFD. The verdict does not
+// depend on it: a name no profile can hold has already failed to match.
 std::string render(const Result& result, const ReportInfo& info, std::string_view format) {
-  if (format == "text") return render_text(result, info);
+  if (format == "text") return profile::valid_utf8(render_text(result, info));
   if (format == "json") return render_json(result, info);
-  if (format == "junit") return render_junit(result);
+  if (format == "junit") return profile::valid_utf8(render_junit(result));
   if (format == "sarif") return render_sarif(result, info);
   fail(Exit::usage, "unknown report format '" + std::string(format) + "'",
        "choose one of: text, json, junit, sarif");
