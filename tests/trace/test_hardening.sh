@@ -293,6 +293,17 @@ python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/latin1.json" ||
   fail "not UTF-8: the json report does not parse"
 [ "$rc" = 1 ] && ok "not UTF-8: no profile written; reports valid UTF-8"
 
+# A descendant still running after the linger time is killed, not left to run untraced.
+"$BOB" verify-install -q --profile "$T/tree-profile.yaml" --format json --report "$T/linger.json" \
+  -- /bin/sh -c "setsid sleep 1004 </dev/null >/dev/null 2>&1 & exit 0" >/dev/null 2>&1
+rc=$?
+[ "$rc" = 5 ] || fail "lingering daemon: verify-install exit $rc, want 5"
+sleep 0.2
+! pgrep -f "sleep 1004" >/dev/null || { fail "lingering daemon: still running"; pkill -f "sleep 1004"; }
+grep -q "still running after the command exited were killed" "$T/linger.json" ||
+  fail "lingering daemon: the report does not say it was killed"
+[ "$rc" = 5 ] && ok "lingering daemon: killed, inconclusive"
+
 # A report that cannot reach standard output is a failure, not a silent pass.
 "$BOB" verify-install -q --profile "$T/tree-profile.yaml" --format json -- /bin/true \
   >/dev/full 2>"$T/full.err"

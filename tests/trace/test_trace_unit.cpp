@@ -148,6 +148,10 @@ TEST_CASE("volatile segments of a path become ⋯, whole segments only, the rest
   CHECK(generalize_volatile_path(uuid + "/rel") == kDyn + "/rel");
   CHECK(generalize_volatile_path("/a/" + uuid + ".lock/b") == "/a/" + kDyn + "/b");
   CHECK(generalize_volatile_path("/proc/1/status") == "/proc/1/status");  // 1-3 digits stay
+  // O_TMPFILE: the kernel names the file `#<inode>`, a new number every run.
+  CHECK(generalize_volatile_path("/tmp/#10961036") == "/tmp/" + kDyn);
+  CHECK(generalize_volatile_path("/tmp/#1") == "/tmp/" + kDyn);
+  CHECK(generalize_volatile_path("/tmp/#notes") == "/tmp/#notes");
 }
 
 namespace {

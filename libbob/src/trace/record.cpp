@@ -101,8 +101,12 @@ bool volatile_segment(std::string_view segment) {
   if (contains_uuid(segment) || contains_long_hex(segment) || contains_timestamp(segment) ||
       is_mktemp_default(segment))
     return true;
-  bool all_digits = std::all_of(segment.begin(), segment.end(),
-                                [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  auto is_digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  // An O_TMPFILE file is named `#<inode number>` by the kernel: a new number on every run.
+  if (segment.size() >= 2 && segment.front() == '#' &&
+      std::all_of(segment.begin() + 1, segment.end(), is_digit))
+    return true;
+  bool all_digits = std::all_of(segment.begin(), segment.end(), is_digit);
   return all_digits && segment.size() >= 4;
 }
 

@@ -332,10 +332,15 @@ Observation run_traced(const TraceOptions& options) {
         auto remaining = session.tracked_pids();
         if (remaining.empty()) break;
         if (now - root_exit_time > options.linger) {
+          // What they would do next is not seen, so they do not go on untraced: killed, as at a
+          // timeout (an installer's daemon is restarted by whatever manages it, not by bob).
           observation.lingering_processes = remaining.size();
-          observation.notes.push_back(std::to_string(remaining.size()) +
-                                      " descendant process(es) still running after the command "
-                                      "exited; what they do later is not recorded");
+          std::size_t left = kill_tree(session, child, root_done);
+          observation.notes.push_back(
+              std::to_string(remaining.size()) +
+              " descendant process(es) still running after the command exited were killed; the "
+              "run is incomplete" +
+              (left ? " (" + std::to_string(left) + " could not be killed)" : std::string()));
           break;
         }
       }
