@@ -98,6 +98,7 @@ int run_record(int argc, char** argv) {
 
   std::vector<bob::trace::Recording> recordings;
   int command_status = 0;
+  int command_signal = 0;  // the signal behind command_status, 0 when the command exited
   for (int run = 1; run <= runs; ++run) {
     if (runs > 1) bob::log::info("record: run " + std::to_string(run) + " of " +
                                  std::to_string(runs));
@@ -110,8 +111,10 @@ int run_record(int argc, char** argv) {
       bob::fail(bob::Exit::inconclusive,
                 "the recording is incomplete: " + bob::trace::incompleteness_reason(observation),
                 "no profile was written; see docs/tracing.md");
-    if (observation.exit_status != 0 && command_status == 0)
+    if (observation.exit_status != 0 && command_status == 0) {
       command_status = observation.exit_status;
+      command_signal = observation.killed_by_signal;
+    }
     recordings.push_back(std::move(recording));
   }
 
@@ -150,12 +153,11 @@ int run_record(int argc, char** argv) {
   if (getrusage(RUSAGE_SELF, &usage) == 0)
     bob::log::debug("record: peak memory " + std::to_string(usage.ru_maxrss) + " KiB (VmHWM)");
   if (command_status != 0)
-    bob::log::warn("record: the command failed with status " + std::to_string(command_status) +
-                   (command_status > 128 ? " (probably killed by signal " +
-                                               std::to_string(command_status - 128) + ")"
-                                         : std::string()) +
+    bob::log::warn("record: the command " +
+                   (command_signal ? "was killed by signal " + std::to_string(command_signal)
+                                   : "exited with status " + std::to_string(command_status)) +
                    "; the profile was written anyway and holds only what it did before it "
-                   "stopped; bob exits with that status");
+                   "stopped; bob exits with status " + std::to_string(command_status));
   return command_status;
 }
 

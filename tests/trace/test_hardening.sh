@@ -304,6 +304,14 @@ grep -q "still running after the command exited were killed" "$T/linger.json" ||
   fail "lingering daemon: the report does not say it was killed"
 [ "$rc" = 5 ] && ok "lingering daemon: killed, inconclusive"
 
+# The command's own status is passed through and described as what it was.
+"$BOB" record -o "$T/exit255.yaml" -- /bin/sh -c "exit 255" >/dev/null 2>"$T/exit255.err"
+rc=$?
+[ "$rc" = 255 ] || fail "exit 255: record exit $rc, want 255"
+grep -q "the command exited with status 255" "$T/exit255.err" ||
+  fail "exit 255: not described as an exit: $(cat "$T/exit255.err")"
+[ "$rc" = 255 ] && ok "exit 255: passed through, described as an exit"
+
 # A report that cannot reach standard output is a failure, not a silent pass.
 "$BOB" verify-install -q --profile "$T/tree-profile.yaml" --format json -- /bin/true \
   >/dev/full 2>"$T/full.err"

@@ -83,6 +83,7 @@ struct Observation {
 
   ProcessKey root;                 // the traced command
   int exit_status = 0;             // of the root command, as a shell reports it
+  int killed_by_signal = 0;        // the signal that ended the root command, 0 if it exited
   std::uint64_t lost_events = 0;   // counted in the kernel; any loss makes a run inconclusive
   std::uint64_t failed_execs = 0;
   bool capabilities_traced = false;

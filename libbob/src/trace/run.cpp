@@ -407,6 +407,7 @@ Observation run_traced(const TraceOptions& options) {
     observation.syscalls.insert(name.empty() ? "syscall_" + std::to_string(number) : name);
   }
   observation.exit_status = shell_status(status);
+  if (WIFSIGNALED(status)) observation.killed_by_signal = WTERMSIG(status);
   if (observation.root.pid == 0) observation.root = ProcessKey{child, 0};
 
   observation.roots["home"] = canonical_or_same(lookup(env, "HOME"));
