@@ -5,9 +5,9 @@
  * Only raw tracepoints are used, BTF-typed (tp_btf) for the two syscall hooks: the target
  * kernels have no kprobes, and fentry/LSM programs are refused under lockdown. libbpf relocates
  * the programs against a small copy of the kernel's BTF that bob makes
- * (libbob/src/trace/kernel_btf.h) instead of the whole of it. Paths are resolved here, at event time, by walking dentries and mounts
- * (bpf_d_path() is not allowed on tracepoints), because the process may be gone by the time user
- * space reads the event.
+ * (libbob/src/trace/kernel_btf.h) instead of the whole of it. Paths are resolved here, at event
+ * time, by walking dentries and mounts (bpf_d_path() is not allowed on tracepoints), because the
+ * process may be gone by the time user space reads the event.
  *
  * Scope: the `tracked` map holds the tgids of the tree. User space inserts the root before the
  * root execs; sched_process_fork adds every child of a tracked process; group exit removes it.

@@ -17,6 +17,9 @@
 
 namespace {
 
+// What follows `bob record` on its command line; --help and the hints both show it.
+const std::string kSynopsis = "[OPTIONS] -- CMD [ARGS...]";
+
 int run_record(int argc, char** argv) {
   // Everything after `--` is the command, untouched by option parsing.
   int split = argc;
@@ -36,7 +39,7 @@ int run_record(int argc, char** argv) {
                            "Exit 5: the recording is incomplete and nothing was written (also "
                            "when bob is interrupted: SIGINT, SIGTERM and SIGHUP kill the "
                            "command's whole tree first).");
-  options.custom_help("[OPTIONS] -- CMD [ARGS...]");
+  options.custom_help(kSynopsis);
   bob::cli::add_common_options(options);
   options.add_options()
       ("name", "metadata.name of the profile (default: bob-<command>)",
@@ -63,10 +66,9 @@ int run_record(int argc, char** argv) {
   if (help) return 0;
   if (!result.unmatched().empty())
     bob::fail(bob::Exit::usage, "unexpected argument '" + result.unmatched().front() + "'",
-              "put the command after `--`: bob record [OPTIONS] -- CMD [ARGS...]");
+              "put the command after `--`: bob record " + kSynopsis);
   if (command.empty())
-    bob::fail(bob::Exit::usage, "no command to record",
-              "usage: bob record [OPTIONS] -- CMD [ARGS...]");
+    bob::fail(bob::Exit::usage, "no command to record", "usage: bob record " + kSynopsis);
   std::string format = bob::cli::checked_format(result, {"yaml", "json"});
   int runs = result["runs"].as<int>();
   if (runs < 1 || runs > 100)

@@ -18,9 +18,10 @@
 
 namespace {
 
-const char* const kUsage =
-    "usage: bob verify-install (--profile FILE | --image REF@DIGEST --key PUB) [OPTIONS] "
-    "-- CMD [ARGS...]";
+// What follows `bob verify-install` on its command line; --help and the hints both show it.
+const std::string kSynopsis =
+    "(--profile FILE | --image REF@DIGEST --key PUB) [OPTIONS] -- CMD [ARGS...]";
+const std::string kUsage = "usage: bob verify-install " + kSynopsis;
 
 // The profile holding the container to check: with several profiles in one file, the one that
 // has a container of that name.
@@ -57,7 +58,6 @@ std::string annotation(const bob::profile::Profile& profile, const std::string& 
   return annotations[key].get<std::string>();
 }
 
-// Fails before the installer runs when the report could not be written afterwards.
 // Checked before the installer runs: a report that cannot be written would lose the verdict
 // after the whole install, and one written over the profile would destroy the vendor's file.
 void check_report_destination(const std::string& path, const std::string& profile_path) {
@@ -93,7 +93,7 @@ int run_verify_install(int argc, char** argv) {
                            "exit: 0 match, 1 deviations or a failing installer, "
                            "5 inconclusive (also when interrupted: the installer's tree is "
                            "killed first), 2 usage, 3 registry, 4 trust");
-  options.custom_help("(--profile FILE | --image REF@DIGEST --key PUB) [OPTIONS] -- CMD [ARGS...]");
+  options.custom_help(kSynopsis);
   bob::cli::add_common_options(options);
   options.add_options()
       ("profile", "the vendor's profile (YAML or JSON)",
@@ -125,7 +125,7 @@ int run_verify_install(int argc, char** argv) {
   if (help) return 0;
   if (!result.unmatched().empty()) {
     bob::fail(bob::Exit::usage, "unexpected argument '" + result.unmatched().front() + "'",
-              std::string("put the installer after `--`: ") + kUsage);
+              "put the installer after `--`: " + kUsage);
   }
   std::string format = bob::cli::checked_format(result, {"text", "json", "junit", "sarif"});
   std::string profile_path = result["profile"].as<std::string>();

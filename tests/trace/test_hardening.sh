@@ -299,7 +299,10 @@ python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/latin1.json" ||
 rc=$?
 [ "$rc" = 5 ] || fail "lingering daemon: verify-install exit $rc, want 5"
 sleep 0.2
-! pgrep -f "sleep 1004" >/dev/null || { fail "lingering daemon: still running"; pkill -f "sleep 1004"; }
+if pgrep -f "sleep 1004" >/dev/null; then
+  fail "lingering daemon: still running"
+  pkill -f "sleep 1004"
+fi
 grep -q "still running after the command exited were killed" "$T/linger.json" ||
   fail "lingering daemon: the report does not say it was killed"
 [ "$rc" = 5 ] && ok "lingering daemon: killed, inconclusive"

@@ -347,6 +347,10 @@ std::string printable(std::string_view value) {
 // Why `path` cannot stand as it is in a profile, or "": a profile's strings are UTF-8, and a `*`
 // or `⋯` segment is a wildcard there (CompareDynamic), not the name the command used.
 std::string why_inexpressible_path(const std::string& path) {
+  // Nearly every path is ASCII without `*`: that needs no closer look (`⋯` is not ASCII).
+  if (std::all_of(path.begin(), path.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80 && c != '*'; }))
+    return "";
   if (!profile::is_utf8(path)) return "'" + printable(path) + "' is not UTF-8";
   auto segments = detail::split_segments(path);
   for (std::size_t i = 0; i < segments.size(); ++i) {

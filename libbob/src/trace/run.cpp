@@ -424,10 +424,10 @@ Observation run_traced(const TraceOptions& options) {
   for (auto it = observation.roots.begin(); it != observation.roots.end();) {
     // A root that is not UTF-8 cannot go into the profile's annotation; paths under it are then
     // matched as they are, without mapping.
-    if (!it->second.empty() && !profile::is_utf8(it->second))
+    bool utf8 = profile::is_utf8(it->second);
+    if (!utf8)
       observation.notes.push_back("the " + it->first + " root is not UTF-8 and is not noted");
-    bool keep = !it->second.empty() && profile::is_utf8(it->second);
-    it = keep ? std::next(it) : observation.roots.erase(it);
+    it = utf8 && !it->second.empty() ? std::next(it) : observation.roots.erase(it);
   }
   log::debug("trace: " + std::to_string(decoder.records()) + " records, " +
              std::to_string(observation.execs.size()) + " execs, " +

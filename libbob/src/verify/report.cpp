@@ -56,6 +56,12 @@ Clock now() {
   return {std::string(base) + "Z", std::string(base) + fraction + "Z"};
 }
 
+// JSON text of `value`; bytes that are not UTF-8 (see render()) become U+FFFD instead of an
+// exception from nlohmann.
+std::string dump_utf8(const Json& value, int indent) {
+  return value.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 const char* verdict_name(Verdict verdict) {
   switch (verdict) {
     case Verdict::match: return "match";
@@ -146,7 +152,7 @@ std::string render_json(const Result& result, const ReportInfo& info) {
         Json{{"ruleId", entry.rule_id}, {"kind", entry.kind}, {"entry", entry.entry}});
   }
   report["notes"] = result.notes;
-  return report.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  return dump_utf8(report, 2) + "\n";
 }
 
 std::string render_text(const Result& result, const ReportInfo& info) {
@@ -254,7 +260,7 @@ std::vector<JunitSuite> junit_suites(const Result& result) {
     for (const auto& alert : result.alerts) {
       if (alert.rule_id != rule.id) continue;
       JunitCase one{alert.message, {}, {}, {}};
-      std::string body = "arguments: " + alert.arguments.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n" + alert.detail;
+      std::string body = "arguments: " + dump_utf8(alert.arguments, -1) + "\n" + alert.detail;
       if (alert.occurrences > 1) body += "\noccurrences: " + std::to_string(alert.occurrences);
       one.failures.push_back({alert.message, body});
       suite.cases.push_back(one);
@@ -411,7 +417,7 @@ std::string render_sarif(const Result& result, const ReportInfo& info) {
   Json sarif = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
                 {"version", "2.1.0"},
                 {"runs", Json::array({run})}};
-  return sarif.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  return dump_utf8(sarif, 2) + "\n";
 }
 
 }  // namespace
